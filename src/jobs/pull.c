@@ -1,0 +1,297 @@
+/*
+ * pull.c
+ *	  gemini_pull_since(symbol, since): the incremental REST pull of trades.
+ *
+ * Paging (docs gemini-api.md 2.3): a /v1/trades page holds the OLDEST trades
+ * after the cursor, listed newest first, at most 500.  So the pull asks for
+ * since_tid = the highest tid it has, 500 at a time, until a page holds fewer
+ * than 500.  The first request of a symbol with no watermark (or when `since`
+ * is given) asks by timestamp instead; every later one by since_tid, which
+ * never skips trades that share a millisecond across a page boundary.
+ *
+ * Per page: the body goes to the raw layer as received; usable trades with a
+ * possible time go to gemini.trades (idempotent on symbol+tid); the rest go
+ * to gemini.quarantine with the reason.  The watermark moves at the end, in
+ * the same transaction, so an error anywhere rolls back the whole pull and
+ * nothing half-written survives.
+ *
+ * The pull runs in the caller's transaction (it is a function).  It takes no
+ * lock that other writers need except a per-symbol advisory lock, and new
+ * daily partitions are made in a separate short transaction (partitions.c).
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "settings.h"
+#include "gemini_parse.h"
+#include "jobs/gemini_api.h"
+#include "jobs/progress.h"
+#include "store/store.h"
+
+#define PAGE_SIZE			500
+/* Times Gemini cannot have published: before 2015, or over a day ahead. */
+#define EARLIEST_MS			INT64CONST(1420070400000)	/* 2015-01-01T00:00:00Z */
+#define MAX_AHEAD_MS		INT64CONST(86400000)
+#define DEFAULT_LOOKBACK_US	(USECS_PER_HOUR)
+/* advisory lock key space (first half of the key) of pulls */
+#define PULL_LOCK_CLASS		0x47454d49	/* "GEMI" */
+
+PG_FUNCTION_INFO_V1(gemini_pull_since);
+
+typedef struct PullState
+{
+	const char *symbol;
+	char	   *symbol_lower;
+	int64		run_id;
+	bool		by_tid;			/* next request uses since_tid */
+	int64		cursor_tid;
+	int64		since_ms;
+	int64		max_tid;
+	TimestampTz max_tid_time;
+	PullRecord	rec;
+} PullState;
+
+static int
+cmp_trade_tid(const void *a, const void *b)
+{
+	int64		x = ((const gp_trade *) a)->tid;
+	int64		y = ((const gp_trade *) b)->tid;
+
+	return (x > y) - (x < y);
+}
+
+static void
+quarantine_trade(PullState *st, const gp_trade *t, const char *reason)
+{
+	store_quarantine("pull", st->symbol, t->has_tid ? &t->tid : NULL, reason, t->raw, st->run_id);
+	st->rec.quarantined++;
+}
+
+/* Store one parsed page; returns the number of elements it held. */
+static size_t
+store_page(PullState *st, gp_trades_page *page, int64 now_ms)
+{
+	StoreTrade *batch = palloc(sizeof(StoreTrade) * Max(page->n, 1));
+	int			nbatch = 0;
+	DateADT		first_day = 0,
+				last_day = 0;
+
+	/* Oldest first, whatever order the page came in. */
+	qsort(page->trades, page->n, sizeof(gp_trade), cmp_trade_tid);
+
+	for (size_t i = 0; i < page->n; i++)
+	{
+		gp_trade   *t = &page->trades[i];
+		DateADT		day;
+
+		if (t->has_tid && t->tid > st->max_tid)
+		{
+			st->max_tid = t->tid;
+			st->max_tid_time = t->bad_reason ? 0 : gemini_ms_to_timestamptz(t->timestampms);
+		}
+		if (t->bad_reason)
+		{
+			quarantine_trade(st, t, t->bad_reason);
+			continue;
+		}
+		if (t->timestampms < EARLIEST_MS || t->timestampms > now_ms + MAX_AHEAD_MS)
+		{
+			char	   *reason = psprintf("impossible trade time: timestampms %lld is %s",
+										  (long long) t->timestampms,
+										  t->timestampms < EARLIEST_MS ? "before 2015-01-01" :
+										  "more than a day ahead of now");
+
+			quarantine_trade(st, t, reason);
+			continue;
+		}
+		batch[nbatch].tid = t->tid;
+		batch[nbatch].traded_at = gemini_ms_to_timestamptz(t->timestampms);
+		batch[nbatch].price = t->price;
+		batch[nbatch].amount = t->amount;
+		batch[nbatch].side = gp_side_name(t->side);
+		batch[nbatch].broken = t->broken == 1;
+		day = store_day_of(batch[nbatch].traded_at);
+		if (nbatch == 0 || day < first_day)
+			first_day = day;
+		if (nbatch == 0 || day > last_day)
+			last_day = day;
+		nbatch++;
+	}
+	if (nbatch > 0)
+	{
+		store_ensure_day_partitions("gemini.trades", first_day, last_day);
+		store_trades(st->symbol, "rest", st->run_id, batch, nbatch,
+					 &st->rec.trades_new, &st->rec.trades_updated);
+	}
+	st->rec.trades_seen += page->n;
+	pfree(batch);
+	return page->n;
+}
+
+/* Fetch, parse and store one page.  Returns false when caught up. */
+static bool
+pull_one_page(PullState *st)
+{
+	char	   *path;
+	char	   *url;
+	HttpResult	r;
+	gp_trades_page page = {0};
+	gp_error	err = {0};
+	gp_status	status;
+	size_t		n;
+	int64		before = st->max_tid;
+	int64		now_ms = gemini_timestamptz_to_ms(GetCurrentTimestamp());
+
+	if (st->by_tid)
+		path = psprintf("/v1/trades/%s?since_tid=" INT64_FORMAT "&limit_trades=%d&include_breaks=true",
+						st->symbol_lower, st->cursor_tid, PAGE_SIZE);
+	else
+		path = psprintf("/v1/trades/%s?timestamp=" INT64_FORMAT "&limit_trades=%d&include_breaks=true",
+						st->symbol_lower, st->since_ms, PAGE_SIZE);
+
+	gemini_get(path, st->symbol, &r, &url);
+	st->rec.requests += r.attempts;
+
+	status = gp_parse_trades(r.body, r.body_len, &page, &err);
+	if (status != GP_OK)
+	{
+		gp_trades_page_free(&page);
+		gemini_raise_parse_error(status, &err, url, &r, psprintf("trades of %s", st->symbol));
+	}
+
+	st->rec.pages++;
+	store_raw_page(st->run_id, st->rec.pages, r.fetched_at, "trades", st->symbol, url,
+				   (int) r.status, r.attempts, r.body, r.body_len);
+
+	PG_TRY();
+	{
+		n = store_page(st, &page, now_ms);
+	}
+	PG_FINALLY();
+	{
+		gp_trades_page_free(&page);
+	}
+	PG_END_TRY();
+	pfree(r.body);
+
+	gemini_progress_update(st->rec.pages, st->rec.trades_seen, st->rec.trades_new, st->max_tid,
+						   st->max_tid_time);
+	if (gemini_progress_pages > 0 && st->rec.pages % gemini_progress_pages == 0)
+		ereport(NOTICE,
+				(errmsg("gemini_pull_since(%s): %d pages, " INT64_FORMAT " trades seen, " INT64_FORMAT " new, at tid " INT64_FORMAT " (%s)",
+						st->symbol, st->rec.pages, st->rec.trades_seen, st->rec.trades_new, st->max_tid,
+						st->max_tid_time ? timestamptz_to_str(st->max_tid_time) : "time unknown")));
+
+	if (n < PAGE_SIZE)
+		return false;
+
+	/* A full page must move the cursor, or paging would never end. */
+	if (st->max_tid <= before || (st->by_tid && st->max_tid <= st->cursor_tid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("paging trades of %s did not advance", st->symbol),
+				 errdetail("GET %s returned a full page of %d trades without a tid above " INT64_FORMAT ".",
+						   url, PAGE_SIZE, st->by_tid ? st->cursor_tid : before),
+				 errhint("Gemini's paging changed or the server is not Gemini; see gemini.quarantine for unusable trades.")));
+	st->by_tid = true;
+	st->cursor_tid = st->max_tid;
+	return true;
+}
+
+Datum
+gemini_pull_since(PG_FUNCTION_ARGS)
+{
+	PullState	st = {0};
+	int64		watermark = 0;
+	bool		have_watermark;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("symbol must not be NULL"),
+				 errhint("Call gemini_pull_since('BTCUSD') or gemini_pull_since('BTCUSD', now() - interval '1 day').")));
+	st.symbol = gemini_normalize_symbol(PG_GETARG_TEXT_PP(0));
+	st.symbol_lower = gemini_lower(st.symbol);
+
+	if (!PG_ARGISNULL(1))
+	{
+		TimestampTz since = PG_GETARG_TIMESTAMPTZ(1);
+
+		if (TIMESTAMP_NOT_FINITE(since) || since > GetCurrentTimestamp())
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("since must be a finite time in the past"),
+					 errhint("Pass for example now() - interval '1 day', or NULL to continue from the watermark.")));
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "gemini_etl: SPI_connect failed");
+
+	/* One pull per symbol at a time: a second would fetch the same pages. */
+	if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
+										  Int32GetDatum(PULL_LOCK_CLASS),
+										  Int32GetDatum((int32) hash_bytes((const unsigned char *) st.symbol,
+																		   (int) strlen(st.symbol))))))
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("another pull of %s is running", st.symbol),
+				 errhint("Wait for it to finish (see gemini.pull_progress); it stores the same trades.")));
+
+	store_forget_partitions();
+	st.run_id = store_next_run_id();
+	st.rec.run_id = st.run_id;
+	st.rec.symbol = st.symbol;
+	st.rec.started_at = GetCurrentTimestamp();
+
+	have_watermark = store_get_watermark(st.symbol, &watermark);
+	if (!PG_ARGISNULL(1) || !have_watermark)
+	{
+		TimestampTz since = PG_ARGISNULL(1) ? GetCurrentTimestamp() - DEFAULT_LOOKBACK_US
+			: PG_GETARG_TIMESTAMPTZ(1);
+
+		st.by_tid = false;
+		st.since_ms = gemini_timestamptz_to_ms(since);
+		st.rec.start_mode = "timestamp";
+		st.rec.start_time = since;
+	}
+	else
+	{
+		st.by_tid = true;
+		st.cursor_tid = watermark;
+		st.rec.start_mode = "since_tid";
+		st.rec.start_tid = watermark;
+	}
+
+	gemini_progress_begin(st.symbol, st.run_id);
+	PG_TRY();
+	{
+		while (pull_one_page(&st))
+			CHECK_FOR_INTERRUPTS();
+	}
+	PG_FINALLY();
+	{
+		gemini_progress_end();
+	}
+	PG_END_TRY();
+
+	if (st.max_tid > 0)
+		store_set_watermark(st.symbol, st.max_tid, st.max_tid_time, st.run_id);
+	st.rec.last_tid = st.max_tid;
+	store_pull_record(&st.rec);
+
+	if (st.rec.quarantined > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("gemini_pull_since(%s): " INT64_FORMAT " trades could not be stored and were quarantined",
+						st.symbol, st.rec.quarantined),
+				 errhint("SELECT reason, raw FROM gemini.quarantine WHERE run_id = " INT64_FORMAT ";", st.run_id)));
+
+	SPI_finish();
+	PG_RETURN_INT64(st.rec.trades_new);
+}

@@ -1,0 +1,365 @@
+/*
+ * http.c
+ *	  REST transport on libcurl: pacing, retries with backoff, a size cap,
+ *	  and cancellation, for GET requests made from a backend.
+ *
+ * Rules this file keeps (see docs/anchors.md):
+ *  - Nothing inside a libcurl callback may ereport or palloc: an ERROR would
+ *    longjmp through curl's stack.  Callbacks use malloc and flags; the body
+ *    is copied into palloc'd memory only after curl has returned.
+ *  - The request runs through a multi handle polled in 50 ms slices, so a
+ *    query cancel or statement_timeout is noticed promptly; the handle is
+ *    detached before CHECK_FOR_INTERRUPTS may longjmp.
+ *  - CURLOPT_NOSIGNAL: PostgreSQL owns the process's signals (SIGALRM).
+ *  - One easy handle and one multi handle per backend are kept, so
+ *    consecutive pages reuse the TCP/TLS connection.
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+#include <math.h>
+
+#include "common/pg_prng.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "settings.h"
+#include "net/http.h"
+
+StaticAssertDecl(CURL_ERROR_SIZE_GEMINI >= CURL_ERROR_SIZE, "curl error buffer too small");
+
+/* Backoff: base * 2^attempt, full jitter, capped.  Retry-After is honoured up to its own cap. */
+#define BACKOFF_BASE_MS		500
+#define BACKOFF_CAP_MS		30000
+#define RETRY_AFTER_CAP_S	120
+#define POLL_SLICE_MS		50
+
+static CURL *easy = NULL;
+static CURLM *multi = NULL;
+static TimestampTz last_request_start = 0;
+
+/* Filled by the callbacks: plain C, malloc only. */
+typedef struct Transfer
+{
+	char	   *buf;
+	size_t		len;
+	size_t		cap;
+	size_t		limit;
+	bool		too_large;
+	bool		oom;
+	double		retry_after_s;
+	char		content_type[64];
+} Transfer;
+
+void
+http_global_init(void)
+{
+	static bool done = false;
+
+	if (done)
+		return;
+	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("could not initialise libcurl")));
+	done = true;
+}
+
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+	Transfer   *t = (Transfer *) userp;
+	size_t		n = size * nmemb;
+
+	if (t->len + n > t->limit)
+	{
+		t->too_large = true;
+		return 0;				/* makes curl stop with CURLE_WRITE_ERROR */
+	}
+	if (t->len + n + 1 > t->cap)
+	{
+		size_t		newcap = Max(t->cap * 2, t->len + n + 1);
+		char	   *nb;
+
+		newcap = Max(newcap, (size_t) 65536);
+		nb = realloc(t->buf, newcap);
+		if (nb == NULL)
+		{
+			t->oom = true;
+			return 0;
+		}
+		t->buf = nb;
+		t->cap = newcap;
+	}
+	memcpy(t->buf + t->len, data, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+	return n;
+}
+
+/* Case-insensitive "Name:" prefix match on a raw header line. */
+static bool
+header_is(const char *line, size_t len, const char *name)
+{
+	size_t		nlen = strlen(name);
+
+	return len > nlen && line[nlen] == ':' && pg_strncasecmp(line, name, nlen) == 0;
+}
+
+static void
+copy_header_value(const char *line, size_t len, size_t namelen, char *dst, size_t dstsize)
+{
+	size_t		i = namelen + 1;
+	size_t		j = 0;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	while (i < len && line[i] != '\r' && line[i] != '\n' && j + 1 < dstsize)
+		dst[j++] = line[i++];
+	dst[j] = '\0';
+}
+
+static size_t
+header_cb(char *line, size_t size, size_t nitems, void *userp)
+{
+	Transfer   *t = (Transfer *) userp;
+	size_t		len = size * nitems;
+	char		value[64];
+
+	/* A new status line starts a new header block (e.g. after 100-continue). */
+	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0)
+	{
+		t->retry_after_s = -1;
+		t->content_type[0] = '\0';
+	}
+	else if (header_is(line, len, "Retry-After"))
+	{
+		char	   *end;
+		double		v;
+
+		copy_header_value(line, len, strlen("Retry-After"), value, sizeof(value));
+		v = strtod(value, &end);
+		/* Only delta-seconds are understood; an HTTP-date falls back to backoff. */
+		if (end != value && *end == '\0' && v >= 0)
+			t->retry_after_s = v;
+	}
+	else if (header_is(line, len, "Content-Type"))
+		copy_header_value(line, len, strlen("Content-Type"), t->content_type, sizeof(t->content_type));
+	return len;
+}
+
+/* Sleep on the latch, waking for interrupts; raises if cancelled. */
+static void
+interruptible_sleep(long ms)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	for (;;)
+	{
+		long		left;
+
+		CHECK_FOR_INTERRUPTS();
+		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Min(left, 1000), PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/* Wait until 1/rate_limit_rps has passed since the previous request began. */
+static void
+pace(void)
+{
+	long		gap_ms;
+	long		waited;
+
+	if (gemini_rate_limit_rps <= 0 || last_request_start == 0)
+		return;
+	gap_ms = (long) ceil(1000.0 / gemini_rate_limit_rps);
+	waited = TimestampDifferenceMilliseconds(last_request_start, GetCurrentTimestamp());
+	if (waited < gap_ms)
+		interruptible_sleep(gap_ms - waited);
+}
+
+static void
+ensure_handles(void)
+{
+	if (easy == NULL)
+	{
+		easy = curl_easy_init();
+		if (easy == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not create a libcurl handle")));
+	}
+	if (multi == NULL)
+	{
+		multi = curl_multi_init();
+		if (multi == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not create a libcurl handle")));
+	}
+}
+
+/*
+ * One attempt.  Fills r (body palloc'd) and returns.  May raise only after
+ * curl is done with the handle: for cancellation, or out of memory.
+ */
+static void
+http_attempt(const char *url, HttpResult *r)
+{
+	Transfer	t = {0};
+	char		errbuf[CURL_ERROR_SIZE] = {0};
+	CURLcode	code = CURLE_OK;
+	bool		cancelled = false;
+	bool		done = false;
+	int			running = 0;
+
+	ensure_handles();
+	curl_easy_reset(easy);
+	t.limit = (size_t) gemini_max_response_bytes;
+	t.retry_after_s = -1;
+
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) gemini_http_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) gemini_http_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, "gemini_etl/0.1 (PostgreSQL extension)");
+	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) gemini_max_response_bytes);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+	if (gemini_ca_file && gemini_ca_file[0])
+		curl_easy_setopt(easy, CURLOPT_CAINFO, gemini_ca_file);
+
+	last_request_start = GetCurrentTimestamp();
+	curl_multi_add_handle(multi, easy);
+	while (!done)
+	{
+		CURLMsg    *msg;
+		int			left;
+
+		if (curl_multi_perform(multi, &running) != CURLM_OK)
+		{
+			code = CURLE_FAILED_INIT;
+			break;
+		}
+		while ((msg = curl_multi_info_read(multi, &left)) != NULL)
+		{
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy)
+			{
+				code = msg->data.result;
+				done = true;
+			}
+		}
+		if (done || running == 0)
+		{
+			done = true;
+			break;
+		}
+		/* Checked here, outside any callback, so raising later is safe. */
+		if (QueryCancelPending || ProcDiePending)
+		{
+			cancelled = true;
+			break;
+		}
+		curl_multi_poll(multi, NULL, 0, POLL_SLICE_MS, NULL);
+	}
+	curl_multi_remove_handle(multi, easy);
+
+	r->fetched_at = GetCurrentTimestamp();
+	r->status = 0;
+	r->retry_after_s = t.retry_after_s;
+	strlcpy(r->content_type, t.content_type, sizeof(r->content_type));
+	if (!cancelled)
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
+
+	if (cancelled)
+	{
+		free(t.buf);
+		CHECK_FOR_INTERRUPTS();
+		/* Not a cancel after all (e.g. held off): report it as a transport failure. */
+		r->outcome = HTTP_TRANSPORT_ERROR;
+		strlcpy(r->error, "request interrupted", sizeof(r->error));
+		return;
+	}
+	if (t.oom)
+	{
+		free(t.buf);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory reading the response from %s", url)));
+	}
+
+	if (t.too_large || code == CURLE_FILESIZE_EXCEEDED)
+	{
+		r->outcome = HTTP_TOO_LARGE;
+		snprintf(r->error, sizeof(r->error), "response larger than %d bytes", gemini_max_response_bytes);
+	}
+	else if (code != CURLE_OK)
+	{
+		r->outcome = HTTP_TRANSPORT_ERROR;
+		snprintf(r->error, sizeof(r->error), "%s (curl error %d)",
+				 errbuf[0] ? errbuf : curl_easy_strerror(code), (int) code);
+	}
+	else
+		r->outcome = HTTP_OK;
+
+	r->body = palloc(t.len + 1);
+	if (t.len > 0)
+		memcpy(r->body, t.buf, t.len);
+	r->body[t.len] = '\0';
+	r->body_len = t.len;
+	free(t.buf);
+}
+
+bool
+http_is_retryable(const HttpResult *r)
+{
+	if (r->outcome == HTTP_TRANSPORT_ERROR)
+		return true;
+	if (r->outcome == HTTP_TOO_LARGE)
+		return false;
+	return r->status == 429 || r->status >= 500;
+}
+
+static long
+backoff_ms(int attempt, const HttpResult *r)
+{
+	double		cap = Min((double) BACKOFF_CAP_MS, BACKOFF_BASE_MS * pow(2.0, attempt));
+
+	/* Gemini said when to come back: do exactly that (within reason). */
+	if (r->status == 429 && r->retry_after_s >= 0)
+		return (long) (Min(r->retry_after_s, (double) RETRY_AFTER_CAP_S) * 1000.0);
+	/* Full jitter: uniform in [cap/2, cap], so retries of many backends spread out. */
+	return (long) (cap / 2 + pg_prng_double(&pg_global_prng_state) * cap / 2);
+}
+
+void
+http_get(const char *url, HttpResult *result)
+{
+	int			attempt = 0;
+
+	for (;;)
+	{
+		memset(result, 0, sizeof(*result));
+		pace();
+		http_attempt(url, result);
+		result->attempts = attempt + 1;
+		if (!http_is_retryable(result) || attempt >= gemini_max_retries)
+			return;
+		ereport(DEBUG1,
+				(errmsg_internal("gemini_etl: GET %s failed (%s, HTTP %ld), retry %d of %d",
+								 url, result->error[0] ? result->error : "status", result->status,
+								 attempt + 1, gemini_max_retries)));
+		interruptible_sleep(backoff_ms(attempt, result));
+		if (result->body)
+			pfree(result->body);
+		attempt++;
+	}
+}

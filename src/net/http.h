@@ -1,0 +1,49 @@
+/*
+ * http.h
+ *	  REST transport: one GET with pacing, retries, size cap and prompt
+ *	  cancellation.  Knows nothing of Gemini's formats or of the tables.
+ */
+#ifndef GEMINI_HTTP_H
+#define GEMINI_HTTP_H
+
+#include "datatype/timestamp.h"
+
+/* Room for curl's error buffer (CURL_ERROR_SIZE), without including curl.h everywhere. */
+#define CURL_ERROR_SIZE_GEMINI 256
+
+typedef enum HttpOutcome
+{
+	HTTP_OK,					/* a response arrived (any status); see status */
+	HTTP_TRANSPORT_ERROR,		/* no usable response: DNS, connect, TLS, timeout, cut-off body */
+	HTTP_TOO_LARGE				/* the body exceeded gemini_etl.max_response_bytes */
+} HttpOutcome;
+
+typedef struct HttpResult
+{
+	HttpOutcome outcome;
+	long		status;			/* HTTP status, 0 without a response */
+	char	   *body;			/* palloc'd, NUL-terminated; NULL without a response */
+	size_t		body_len;
+	char		content_type[64];
+	char		error[CURL_ERROR_SIZE_GEMINI];	/* transport error text */
+	int			attempts;		/* requests made, retries included */
+	double		retry_after_s;	/* last Retry-After seen, -1 when none */
+	TimestampTz fetched_at;		/* when the final response arrived */
+} HttpResult;
+
+
+extern void http_global_init(void);
+
+/*
+ * GET url.  Paces requests to gemini_etl.rate_limit_rps, retries 429 (after
+ * Retry-After), 5xx and transport errors up to gemini_etl.max_retries times
+ * with exponential backoff and jitter, and returns the final outcome.  Any
+ * other status (2xx, 4xx) returns at once.  Honours query cancel and
+ * statement_timeout within ~50 ms.  Never raises from inside libcurl.
+ */
+extern void http_get(const char *url, HttpResult *result);
+
+/* Does this outcome/status call for another attempt? */
+extern bool http_is_retryable(const HttpResult *r);
+
+#endif

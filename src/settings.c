@@ -1,0 +1,127 @@
+/*
+ * settings.c
+ *	  Every gemini_etl.* setting, defined from one table.
+ *
+ * One table drives the definitions (the pgsql-http way), so adding a setting
+ * is one row, and the README's settings list can be checked against it.
+ * Settings that point the backend at another server (api_url) are
+ * superuser-only: a non-superuser must not be able to redirect pulls, nor
+ * read what the server sends to a host of their choosing.
+ */
+#include "postgres.h"
+
+#include "utils/guc.h"
+
+#include "settings.h"
+
+char	   *gemini_api_url = NULL;
+char	   *gemini_ca_file = NULL;
+double		gemini_rate_limit_rps = 1.0;
+int			gemini_http_timeout_ms = 30000;
+int			gemini_max_response_bytes = 16 * 1024 * 1024;
+int			gemini_max_retries = 5;
+int			gemini_progress_pages = 100;
+
+static bool check_url(char **newval, void **extra, GucSource source);
+
+typedef enum SettingKind
+{
+	SETTING_STRING,
+	SETTING_INT,
+	SETTING_REAL
+} SettingKind;
+
+typedef struct SettingDef
+{
+	const char *name;
+	SettingKind kind;
+	void	   *var;
+	const char *short_desc;
+	GucContext	context;
+	int			flags;
+	/* defaults and bounds; the unused ones stay zero */
+	const char *str_default;
+	double		num_default;
+	double		min;
+	double		max;
+	GucStringCheckHook str_check;
+} SettingDef;
+
+static const SettingDef settings[] = {
+	{.name = "gemini_etl.api_url", .kind = SETTING_STRING, .var = &gemini_api_url,
+		.short_desc = "Base URL of Gemini's REST API (tests point it at a local replay server).",
+		.context = PGC_SUSET, .str_default = "https://api.gemini.com", .str_check = check_url},
+	{.name = "gemini_etl.ca_file", .kind = SETTING_STRING, .var = &gemini_ca_file,
+		.short_desc = "Extra CA bundle used to verify TLS peers; empty means the system CAs.",
+		.context = PGC_SUSET, .str_default = ""},
+	{.name = "gemini_etl.rate_limit_rps", .kind = SETTING_REAL, .var = &gemini_rate_limit_rps,
+		.short_desc = "REST requests per second per backend; 0 means unlimited.",
+		.context = PGC_USERSET, .num_default = 1.0, .min = 0.0, .max = 1000.0},
+	{.name = "gemini_etl.http_timeout_ms", .kind = SETTING_INT, .var = &gemini_http_timeout_ms,
+		.short_desc = "Timeout of one REST request, connect included.",
+		.context = PGC_USERSET, .flags = GUC_UNIT_MS, .num_default = 30000, .min = 100, .max = 3600000},
+	{.name = "gemini_etl.max_response_bytes", .kind = SETTING_INT, .var = &gemini_max_response_bytes,
+		.short_desc = "A larger REST response is refused.",
+		.context = PGC_USERSET, .flags = GUC_UNIT_BYTE, .num_default = 16 * 1024 * 1024,
+		.min = 1024, .max = 1024 * 1024 * 1024},
+	{.name = "gemini_etl.max_retries", .kind = SETTING_INT, .var = &gemini_max_retries,
+		.short_desc = "Retries of a REST request after 429, 5xx or a transport error.",
+		.context = PGC_USERSET, .num_default = 5, .min = 0, .max = 100},
+	{.name = "gemini_etl.progress_pages", .kind = SETTING_INT, .var = &gemini_progress_pages,
+		.short_desc = "A pull emits a progress NOTICE every this many pages; 0 turns it off.",
+		.context = PGC_USERSET, .num_default = 100, .min = 0, .max = 1000000},
+};
+
+/* A base URL must be http(s) and must not end in '/', since paths are appended. */
+static bool
+check_url(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+	size_t		len;
+
+	if (v == NULL)
+		return true;
+	len = strlen(v);
+	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("The URL must start with http:// or https://.");
+		return false;
+	}
+	if (len > 0 && v[len - 1] == '/')
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("The URL must not end with '/': API paths such as /v1/trades are appended to it.");
+		return false;
+	}
+	return true;
+}
+
+void
+gemini_define_settings(void)
+{
+	for (size_t i = 0; i < lengthof(settings); i++)
+	{
+		const SettingDef *s = &settings[i];
+
+		switch (s->kind)
+		{
+			case SETTING_STRING:
+				DefineCustomStringVariable(s->name, s->short_desc, NULL, (char **) s->var,
+										   s->str_default, s->context, s->flags,
+										   s->str_check, NULL, NULL);
+				break;
+			case SETTING_INT:
+				DefineCustomIntVariable(s->name, s->short_desc, NULL, (int *) s->var,
+										(int) s->num_default, (int) s->min, (int) s->max,
+										s->context, s->flags, NULL, NULL, NULL);
+				break;
+			case SETTING_REAL:
+				DefineCustomRealVariable(s->name, s->short_desc, NULL, (double *) s->var,
+										 s->num_default, s->min, s->max,
+										 s->context, s->flags, NULL, NULL, NULL);
+				break;
+		}
+	}
+	MarkGUCPrefixReserved("gemini_etl");
+}

@@ -1,0 +1,19 @@
+/*
+ * settings.h
+ *	  The gemini_etl.* configuration parameters (GUCs), defined in one table
+ *	  in settings.c.  Other files read the variables declared here.
+ */
+#ifndef GEMINI_SETTINGS_H
+#define GEMINI_SETTINGS_H
+
+extern char *gemini_api_url;
+extern char *gemini_ca_file;
+extern double gemini_rate_limit_rps;
+extern int	gemini_http_timeout_ms;
+extern int	gemini_max_response_bytes;
+extern int	gemini_max_retries;
+extern int	gemini_progress_pages;
+
+extern void gemini_define_settings(void);
+
+#endif

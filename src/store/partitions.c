@@ -1,0 +1,272 @@
+/*
+ * partitions.c
+ *	  Daily partitions, made ahead of the rows that need them, in a
+ *	  transaction of their own.
+ *
+ * Why a separate transaction: a pull runs inside its caller's transaction,
+ * which may last minutes.  Attaching a partition locks the parent (share
+ * update exclusive) and the DEFAULT partition (access exclusive) until commit;
+ * done inside the pull, every reader of gemini.trades that is not pruned to a
+ * day would wait for the whole pull.  So a short-lived background worker
+ * runs gemini.ensure_day_partitions() and commits at once, and the pull waits
+ * for it (milliseconds; it happens once per new day).
+ *
+ * The worker connects to the same database as the same user, so it has no
+ * more rights than the caller.  Its result (or its error) comes back through
+ * a small dynamic shared memory segment.
+ *
+ * Rows are never routed blindly: the caller passes the days its rows need
+ * (after impossible times were quarantined), and the pull never lets rows
+ * reach a DEFAULT partition.  Each creation also counts the rows already in
+ * DEFAULT and warns loudly if there are any.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/snapmgr.h"
+#include "catalog/namespace.h"
+#include "storage/ipc.h"
+#include "utils/regproc.h"
+
+#include "store/store.h"
+
+PGDLLEXPORT void gemini_partition_worker_main(Datum arg);
+
+#define MAX_KNOWN_DAYS 64
+
+typedef struct PartitionRequest
+{
+	/* in */
+	Oid			dbid;
+	Oid			userid;
+	char		parent[2 * NAMEDATALEN + 2];
+	DateADT		first_day;
+	DateADT		last_day;
+	/* out */
+	bool		done;
+	int			created;
+	int64		default_rows;
+	int			sqlerrcode;
+	char		message[512];
+	char		detail[512];
+	char		hint[256];
+} PartitionRequest;
+
+/* Days known to have a partition, per parent, in this backend. */
+typedef struct KnownDay
+{
+	char		parent[2 * NAMEDATALEN + 2];
+	DateADT		day;
+} KnownDay;
+
+static KnownDay known[MAX_KNOWN_DAYS];
+static int	nknown = 0;
+
+void
+store_forget_partitions(void)
+{
+	nknown = 0;
+}
+
+DateADT
+store_day_of(TimestampTz ts)
+{
+	/* UTC day: partitions are UTC days whatever the session's TimeZone. */
+	return (DateADT) (ts / USECS_PER_DAY - (ts < 0 && ts % USECS_PER_DAY != 0 ? 1 : 0));
+}
+
+static bool
+day_known(const char *parent, DateADT day)
+{
+	for (int i = 0; i < nknown; i++)
+		if (known[i].day == day && strcmp(known[i].parent, parent) == 0)
+			return true;
+	return false;
+}
+
+static void
+remember_day(const char *parent, DateADT day)
+{
+	if (day_known(parent, day))
+		return;
+	if (nknown == MAX_KNOWN_DAYS)
+		nknown = 0;				/* a cache, not a record: start over */
+	strlcpy(known[nknown].parent, parent, sizeof(known[nknown].parent));
+	known[nknown].day = day;
+	nknown++;
+}
+
+/* Does the partition for this day exist (committed and visible to us)? */
+static bool
+partition_exists(const char *parent, DateADT day)
+{
+	char		name[2 * NAMEDATALEN + 16];
+	int			y,
+				m,
+				d;
+
+	j2date(day + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+	snprintf(name, sizeof(name), "%s_p%04d%02d%02d", parent, y, m, d);
+	return OidIsValid(RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)),
+									   NoLock, true));
+}
+
+static void
+run_partition_worker(PartitionRequest *req_in)
+{
+	dsm_segment *seg = dsm_create(sizeof(PartitionRequest), 0);
+	PartitionRequest *req = dsm_segment_address(seg);
+	BackgroundWorker worker = {0};
+	BackgroundWorkerHandle *handle;
+	BgwHandleStatus status;
+	pid_t		pid;
+
+	memcpy(req, req_in, sizeof(PartitionRequest));
+
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "gemini_etl", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "gemini_partition_worker_main", BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "gemini_etl partition maker for PID %d", MyProcPid);
+	strlcpy(worker.bgw_type, "gemini_etl partition maker", BGW_MAXLEN);
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	worker.bgw_notify_pid = MyProcPid;
+
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start a background worker to create partitions of %s", req->parent),
+				 errdetail("All background worker slots are in use."),
+				 errhint("Raise max_worker_processes, or create the partitions with SELECT * FROM gemini.ensure_day_partitions('%s', first_day, last_day).",
+						 req->parent)));
+	status = WaitForBackgroundWorkerStartup(handle, &pid);
+	if (status == BGWH_STARTED || status == BGWH_STOPPED)
+		status = WaitForBackgroundWorkerShutdown(handle);
+	if (status == BGWH_POSTMASTER_DIED)
+		ereport(FATAL, (errcode(ERRCODE_ADMIN_SHUTDOWN), errmsg("postmaster exited")));
+
+	memcpy(req_in, req, sizeof(PartitionRequest));
+	dsm_detach(seg);
+}
+
+void
+store_ensure_day_partitions(const char *parent, DateADT first, DateADT last)
+{
+	PartitionRequest req = {0};
+	DateADT		lo = DATEVAL_NOEND,
+				hi = DATEVAL_NOBEGIN;
+
+	/* Narrow the range to the days not yet known to exist. */
+	for (DateADT d = first; d <= last; d++)
+	{
+		if (day_known(parent, d))
+			continue;
+		if (partition_exists(parent, d))
+		{
+			remember_day(parent, d);
+			continue;
+		}
+		lo = Min(lo, d);
+		hi = Max(hi, d);
+	}
+	if (lo > hi)
+		return;
+
+	req.dbid = MyDatabaseId;
+	req.userid = GetUserId();
+	strlcpy(req.parent, parent, sizeof(req.parent));
+	req.first_day = lo;
+	req.last_day = hi;
+	run_partition_worker(&req);
+
+	if (!req.done)
+		ereport(ERROR,
+				(errcode(req.sqlerrcode ? req.sqlerrcode : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not create daily partitions of %s: %s", parent,
+						req.message[0] ? req.message : "the partition worker exited without a result"),
+				 req.detail[0] ? errdetail("%s", req.detail) : 0,
+				 errhint("%s", req.hint[0] ? req.hint :
+						 "The partitions are made by a background worker in a transaction of its own; "
+						 "if this transaction holds a lock on a partition of the table (for example after a SELECT on it), "
+						 "run the pull in a transaction of its own.")));
+	if (req.default_rows > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("the DEFAULT partition of %s holds " INT64_FORMAT " rows", parent, req.default_rows),
+				 errdetail("gemini_etl never routes rows there; they were inserted by other means."),
+				 errhint("SELECT * FROM gemini.check_partitions(); move the rows into daily partitions.")));
+	for (DateADT d = lo; d <= hi; d++)
+		remember_day(parent, d);
+}
+
+/*
+ * The worker: one transaction, one call, result into shared memory, exit.
+ */
+void
+gemini_partition_worker_main(Datum arg)
+{
+	dsm_segment *seg;
+	PartitionRequest *req;
+	MemoryContext oldcxt;
+
+	BackgroundWorkerUnblockSignals();
+	seg = dsm_attach(DatumGetUInt32(arg));
+	if (seg == NULL)
+		proc_exit(0);			/* the requester is gone */
+	req = dsm_segment_address(seg);
+
+	BackgroundWorkerInitializeConnectionByOid(req->dbid, req->userid, 0);
+	pgstat_report_appname("gemini_etl partition maker");
+
+	oldcxt = CurrentMemoryContext;
+	StartTransactionCommand();
+	PG_TRY();
+	{
+		Oid			argtypes[3] = {TEXTOID, DATEOID, DATEOID};
+		Datum		values[3];
+		bool		isnull;
+
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		/* Never wait long: the requester may itself hold a conflicting lock. */
+		SPI_execute("SET LOCAL lock_timeout = '10s'", false, 0);
+		values[0] = CStringGetTextDatum(req->parent);
+		values[1] = DateADTGetDatum(req->first_day);
+		values[2] = DateADTGetDatum(req->last_day);
+		if (SPI_execute_with_args("SELECT created, default_rows FROM gemini.ensure_day_partitions($1::regclass, $2, $3)",
+								  3, argtypes, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "gemini.ensure_day_partitions returned no row");
+		req->created = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		req->default_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		req->done = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		req->sqlerrcode = edata->sqlerrcode;
+		strlcpy(req->message, edata->message ? edata->message : "", sizeof(req->message));
+		strlcpy(req->detail, edata->detail ? edata->detail : "", sizeof(req->detail));
+		strlcpy(req->hint, edata->hint ? edata->hint : "", sizeof(req->hint));
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+
+	dsm_detach(seg);
+	proc_exit(0);
+}

@@ -1,0 +1,18 @@
+/*
+ * spi_util.h
+ *	  Small helpers shared by the storage files: one place that turns an
+ *	  SPI failure into an error, and one that keeps prepared plans.
+ */
+#ifndef GEMINI_SPI_UTIL_H
+#define GEMINI_SPI_UTIL_H
+
+#include "postgres.h"
+#include "executor/spi.h"
+
+/* Prepare once per backend and keep (plancache revalidates after DDL). */
+extern SPIPlanPtr spi_keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes);
+
+/* Execute a kept plan; raise a clear error on anything but expected. */
+extern void spi_exec_checked(SPIPlanPtr plan, Datum *values, const char *nulls, int expected, const char *what);
+
+#endif

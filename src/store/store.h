@@ -1,0 +1,112 @@
+/*
+ * store.h
+ *	  Storage: the gemini.* tables, written through SPI.
+ *
+ * Storage knows nothing of Gemini's wire format: it takes trades, pages and
+ * candles as plain values.  Every function here expects the caller to be
+ * connected to SPI inside a transaction; none of them waits on the network.
+ */
+#ifndef GEMINI_STORE_H
+#define GEMINI_STORE_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "utils/date.h"
+#include "utils/timestamp.h"
+
+/* One trade, ready to store.  Strings are exact decimal text. */
+typedef struct StoreTrade
+{
+	int64		tid;
+	TimestampTz traded_at;
+	const char *price;
+	const char *amount;
+	const char *side;			/* buy, sell, auction, block */
+	bool		broken;
+} StoreTrade;
+
+/* --- partitions.c --- */
+/* Make sure daily partitions of parent ("gemini.trades") exist for [first, last]. */
+extern void store_ensure_day_partitions(const char *parent, DateADT first, DateADT last);
+extern void store_forget_partitions(void);
+extern DateADT store_day_of(TimestampTz ts);
+
+/* --- trades_sink.c --- */
+/*
+ * Insert trades (any order); a stored trade that comes back broken is
+ * marked broken.  Partitions must exist.  Adds to *inserted and *updated.
+ */
+extern void store_trades(const char *symbol, const char *source, int64 run_id,
+						 const StoreTrade *trades, int n, int64 *inserted, int64 *updated);
+
+/* --- raw_pages.c --- */
+extern void store_raw_page(int64 run_id, int page_no, TimestampTz fetched_at, const char *endpoint,
+						   const char *symbol, const char *url, int http_status, int attempts,
+						   const char *body, size_t body_len);
+
+/* --- watermark.c --- */
+extern bool store_get_watermark(const char *symbol, int64 *last_tid);
+extern void store_set_watermark(const char *symbol, int64 last_tid, TimestampTz last_traded_at, int64 run_id);
+
+/* --- quarantine.c --- */
+extern void store_quarantine(const char *source, const char *symbol, const int64 *tid,
+							 const char *reason, const char *raw, int64 run_id);
+
+/* --- pulls.c --- */
+typedef struct PullRecord
+{
+	int64		run_id;
+	const char *symbol;
+	TimestampTz started_at;
+	const char *start_mode;		/* "since_tid" or "timestamp" */
+	int64		start_tid;		/* valid for since_tid */
+	TimestampTz start_time;		/* valid for timestamp */
+	int64		last_tid;		/* 0 when no trade was seen */
+	int			pages;
+	int			requests;
+	int64		trades_seen;
+	int64		trades_new;
+	int64		trades_updated;
+	int64		quarantined;
+} PullRecord;
+
+extern void store_pull_record(const PullRecord *rec);
+
+/* --- run ids --- */
+extern int64 store_next_run_id(void);
+
+/* --- reference_sink.c --- */
+typedef struct StoreCandle
+{
+	TimestampTz bucket_start;
+	const char *open;
+	const char *high;
+	const char *low;
+	const char *close;
+	const char *volume;
+} StoreCandle;
+
+/* Upsert candles; returns how many were inserted or changed. */
+extern int64 store_candles(const char *symbol, const char *timeframe, const char *source,
+						   const StoreCandle *candles, int n);
+
+typedef struct StoreSymbol
+{
+	const char *symbol;			/* upper case */
+	const char *base_currency;
+	const char *quote_currency;
+	const char *tick_size;
+	const char *quote_increment;
+	const char *min_order_size;
+	const char *status;
+	const char *product_type;
+	const char *contract_type;
+	const char *details_json;
+} StoreSymbol;
+
+extern void store_symbol(const StoreSymbol *s);
+/* Marks symbols absent from the given (upper-case) list as no longer listed. */
+extern void store_symbols_delist_others(const char **symbols, int n);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * trades_sink.c
+ *	  Batched, idempotent writes of trades into gemini.trades.
+ *
+ * A batch goes in as one INSERT ... SELECT FROM unnest(arrays) with ON
+ * CONFLICT on the table's unique key (symbol, tid, traded_at): one statement
+ * and one plan per page instead of 500, which is what keeps the pull near
+ * COPY speed.  Prices and amounts travel as text and are cast to numeric by
+ * numeric_in in SQL, so they never pass through a double.  A trade already
+ * stored is left alone unless it now comes back broken, the one change
+ * Gemini makes to a published trade.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "store/store.h"
+#include "store/spi_util.h"
+
+static SPIPlanPtr insert_plan = NULL;
+
+static const char *insert_sql =
+"WITH ins AS ("
+"  INSERT INTO gemini.trades AS t (symbol, tid, traded_at, price, amount, side, broken, source, run_id)"
+"  SELECT $1, u.tid, u.ts, u.price::numeric, u.amount::numeric, u.side, u.broken, $8, $9"
+"    FROM unnest($2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bool[])"
+"         AS u(tid, ts, price, amount, side, broken)"
+"  ON CONFLICT (symbol, tid, traded_at) DO UPDATE SET broken = true"
+"   WHERE excluded.broken AND NOT t.broken"
+"  RETURNING (t.xmax = 0) AS inserted)"
+"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM ins";
+
+static Datum
+text_array(const char *const *strs, int n, size_t stride)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	ArrayType  *arr;
+
+	for (int i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(*(const char *const *) ((const char *) strs + i * stride));
+	arr = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+	return PointerGetDatum(arr);
+}
+
+void
+store_trades(const char *symbol, const char *source, int64 run_id,
+			 const StoreTrade *trades, int n, int64 *inserted, int64 *updated)
+{
+	Oid			argtypes[9] = {TEXTOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, BOOLARRAYOID, TEXTOID, INT8OID};
+	Datum		values[9];
+	char		nulls[9] = "         ";
+	Datum	   *tids,
+			   *ts,
+			   *broken;
+	bool		isnull;
+	SPIPlanPtr	plan;
+
+	if (n <= 0)
+		return;
+	plan = spi_keep_plan(&insert_plan, insert_sql, 9, argtypes);
+
+	tids = palloc(sizeof(Datum) * n);
+	ts = palloc(sizeof(Datum) * n);
+	broken = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+	{
+		tids[i] = Int64GetDatum(trades[i].tid);
+		ts[i] = TimestampTzGetDatum(trades[i].traded_at);
+		broken[i] = BoolGetDatum(trades[i].broken);
+	}
+	values[0] = CStringGetTextDatum(symbol);
+	values[1] = PointerGetDatum(construct_array(tids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_array(ts, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[3] = text_array(&trades[0].price, n, sizeof(StoreTrade));
+	values[4] = text_array(&trades[0].amount, n, sizeof(StoreTrade));
+	values[5] = text_array(&trades[0].side, n, sizeof(StoreTrade));
+	values[6] = PointerGetDatum(construct_array(broken, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+	values[7] = CStringGetTextDatum(source);
+	values[8] = Int64GetDatum(run_id);
+	if (run_id <= 0)
+		nulls[8] = 'n';
+
+	spi_exec_checked(plan, values, nulls, SPI_OK_SELECT, "storing trades");
+	*inserted += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	*updated += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+}
