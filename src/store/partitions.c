@@ -31,6 +31,7 @@
 #include "storage/dsm.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/inval.h"
 #include "utils/snapmgr.h"
 #include "catalog/namespace.h"
 #include "storage/ipc.h"
@@ -187,6 +188,14 @@ store_ensure_day_partitions(const char *parent, DateADT first, DateADT last)
 	req.first_day = lo;
 	req.last_day = hi;
 	run_partition_worker(&req);
+
+	/*
+	 * The worker committed new partitions, but this backend still holds the
+	 * parent locked from earlier pages and so has not yet read the catalog
+	 * invalidations: read them now, or tuple routing would keep using the
+	 * old partition map and send the new day's rows to DEFAULT.
+	 */
+	AcceptInvalidationMessages();
 
 	if (!req.done)
 		ereport(ERROR,

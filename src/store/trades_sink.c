@@ -22,16 +22,26 @@
 
 static SPIPlanPtr insert_plan = NULL;
 
+/* New trades only; SPI_processed is then exactly the number newly stored. */
 static const char *insert_sql =
-"WITH ins AS ("
-"  INSERT INTO gemini.trades AS t (symbol, tid, traded_at, price, amount, side, broken, source, run_id)"
+"INSERT INTO gemini.trades (symbol, tid, traded_at, price, amount, side, broken, source, run_id)"
 "  SELECT $1, u.tid, u.ts, u.price::numeric, u.amount::numeric, u.side, u.broken, $8, $9"
 "    FROM unnest($2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bool[])"
 "         AS u(tid, ts, price, amount, side, broken)"
-"  ON CONFLICT (symbol, tid, traded_at) DO UPDATE SET broken = true"
-"   WHERE excluded.broken AND NOT t.broken"
-"  RETURNING (t.xmax = 0) AS inserted)"
-"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM ins";
+"  ON CONFLICT (symbol, tid, traded_at) DO NOTHING";
+
+/*
+ * Trades of the batch that came back broken but were stored unbroken.  Run
+ * only when the batch has broken trades, so the common page costs one
+ * statement.  It is planned afresh each time (not a kept plan) with
+ * "traded_at = ANY($3)", so the planner prunes to the partitions of those
+ * days: a generic plan would lock every partition, DEFAULT included, until
+ * the pull commits, and block the worker that attaches new partitions.
+ */
+static const char *break_sql =
+"UPDATE gemini.trades t SET broken = true"
+"  FROM unnest($2::int8[], $3::timestamptz[]) AS u(tid, ts)"
+" WHERE t.symbol = $1 AND t.traded_at = ANY ($3) AND t.tid = u.tid AND t.traded_at = u.ts AND NOT t.broken";
 
 static Datum
 text_array(const char *const *strs, int n, size_t stride)
@@ -56,7 +66,7 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 	Datum	   *tids,
 			   *ts,
 			   *broken;
-	bool		isnull;
+	int			nbroken = 0;
 	SPIPlanPtr	plan;
 
 	if (n <= 0)
@@ -71,6 +81,7 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 		tids[i] = Int64GetDatum(trades[i].tid);
 		ts[i] = TimestampTzGetDatum(trades[i].traded_at);
 		broken[i] = BoolGetDatum(trades[i].broken);
+		nbroken += trades[i].broken ? 1 : 0;
 	}
 	values[0] = CStringGetTextDatum(symbol);
 	values[1] = PointerGetDatum(construct_array(tids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -84,8 +95,27 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 	if (run_id <= 0)
 		nulls[8] = 'n';
 
-	spi_exec_checked(plan, values, nulls, SPI_OK_SELECT, "storing trades");
-	*inserted += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	*updated += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	SPI_freetuptable(SPI_tuptable);
+	spi_exec_checked(plan, values, nulls, SPI_OK_INSERT, "storing trades");
+	*inserted += (int64) SPI_processed;
+
+	if (nbroken > 0)
+	{
+		Oid			bargtypes[3] = {TEXTOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID};
+		Datum		bvalues[3];
+		int			k = 0;
+
+		for (int i = 0; i < n; i++)
+			if (trades[i].broken)
+			{
+				tids[k] = Int64GetDatum(trades[i].tid);
+				ts[k] = TimestampTzGetDatum(trades[i].traded_at);
+				k++;
+			}
+		bvalues[0] = values[0];
+		bvalues[1] = PointerGetDatum(construct_array(tids, k, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		bvalues[2] = PointerGetDatum(construct_array(ts, k, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		if (SPI_execute_with_args(break_sql, 3, bargtypes, bvalues, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "gemini_etl: marking broken trades failed");
+		*updated += (int64) SPI_processed;
+	}
 }

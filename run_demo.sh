@@ -1,0 +1,96 @@
+#!/bin/bash
+# The main job, in one command (as root on Debian 12):
+#   installs the packages, builds and installs gemini_etl, starts a throwaway
+#   PostgreSQL 15 cluster with pg_cron and gemini_etl preloaded, pulls the
+#   last hour of BTCUSD and ETHUSD trades, and prints a summary.
+# It uses https://api.gemini.com when reachable; otherwise it says so and
+# replays recorded Gemini data through the project's replay server.
+#
+#   ./run_demo.sh          run it (re-running starts from a fresh cluster)
+#   ./run_demo.sh stop     stop the cluster and the replay server
+set -euo pipefail
+cd "$(dirname "$0")"
+. test/lib.sh
+
+DEMO_DIR=${DEMO_DIR:-/tmp/gemini_etl_demo}
+PORT=${DEMO_PORT:-54329}
+BIN=/usr/lib/postgresql/15/bin
+LIVE_URL=https://api.gemini.com
+
+stop_all() {
+  if [ -f "$DEMO_DIR/data/postmaster.pid" ]; then
+    runuser -u postgres -- "$BIN/pg_ctl" -D "$DEMO_DIR/data" -m fast stop >/dev/null 2>&1 || true
+  fi
+  if [ -f "$DEMO_DIR/replay.pid" ]; then
+    kill "$(cat "$DEMO_DIR/replay.pid")" 2>/dev/null || true
+    rm -f "$DEMO_DIR/replay.pid"
+  fi
+}
+
+if [ "${1:-}" = "stop" ]; then stop_all; echo "stopped"; exit 0; fi
+
+echo "== 1/5 packages"
+scripts/install_deps.sh
+echo "== 2/5 build and install"
+build_install
+
+echo "== 3/5 throwaway cluster in $DEMO_DIR (port $PORT)"
+stop_all
+rm -rf "$DEMO_DIR"; mkdir -p "$DEMO_DIR"; chown postgres:postgres "$DEMO_DIR"
+runuser -u postgres -- "$BIN/initdb" -D "$DEMO_DIR/data" -A trust -U postgres >/dev/null
+cat >> "$DEMO_DIR/data/postgresql.conf" <<CONF
+port = $PORT
+listen_addresses = ''
+unix_socket_directories = '$DEMO_DIR'
+shared_preload_libraries = 'pg_cron,gemini_etl'
+cron.database_name = 'postgres'
+cron.use_background_workers = on
+max_worker_processes = 32
+CONF
+runuser -u postgres -- "$BIN/pg_ctl" -D "$DEMO_DIR/data" -l "$DEMO_DIR/server.log" -w start >/dev/null
+PSQL=(psql -X -q -h "$DEMO_DIR" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
+
+echo "== 4/5 source of data"
+if curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$LIVE_URL/v1/symbols" 2>/dev/null | grep -q '^200$'; then
+  API_URL=$LIVE_URL
+  echo "Gemini's live API ($LIVE_URL) is reachable: pulling live data."
+else
+  echo "Gemini's live API ($LIVE_URL) is NOT reachable from this machine."
+  echo "Using the recorded Gemini data instead, replayed by test/replay/server.py,"
+  echo "with its trade times shifted so the newest recorded trade is a minute old."
+  /usr/bin/python3 test/replay/server.py --host 127.0.0.1 --port 0 --port-file "$DEMO_DIR/replay.port" \
+     --shift-recorded-to-now --log-file "$DEMO_DIR/replay.log" >"$DEMO_DIR/replay.out" 2>&1 &
+  echo $! > "$DEMO_DIR/replay.pid"
+  for _ in $(seq 1 100); do [ -s "$DEMO_DIR/replay.port" ] && break; sleep 0.1; done
+  API_URL="http://127.0.0.1:$(cat "$DEMO_DIR/replay.port")"
+  echo "Replay server: $API_URL"
+fi
+"${PSQL[@]}" -c "ALTER SYSTEM SET gemini_etl.api_url = '$API_URL'" -c "SELECT pg_reload_conf()" >/dev/null
+
+echo "== 5/5 pipeline: CREATE EXTENSION, pull the last hour of BTCUSD and ETHUSD"
+"${PSQL[@]}" <<'SQL'
+CREATE EXTENSION pg_cron;
+CREATE EXTENSION gemini_etl;
+\timing on
+SELECT 'BTCUSD' AS symbol, gemini_pull_since('BTCUSD') AS new_trades
+UNION ALL
+SELECT 'ETHUSD', gemini_pull_since('ETHUSD');
+\timing off
+\echo
+\echo Summary (gemini.trades):
+SELECT t.symbol, count(*) AS trades, min(t.traded_at) AS first_trade, max(t.traded_at) AS last_trade,
+       (SELECT price FROM gemini.trades l WHERE l.symbol = t.symbol ORDER BY tid DESC LIMIT 1) AS last_price,
+       sum(t.amount) AS volume
+  FROM gemini.trades t GROUP BY t.symbol ORDER BY 1;
+\echo Pulls (gemini.pulls):
+SELECT run_id, symbol, pages, requests, trades_seen, trades_new, quarantined, last_tid,
+       finished_at - started_at AS took FROM gemini.pulls ORDER BY run_id;
+\echo Raw layer (gemini.raw_pages):
+SELECT endpoint, symbol, count(*) AS pages, sum(length(body)) AS bytes FROM gemini.raw_pages GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT * FROM gemini.check_partitions();
+SQL
+
+echo
+echo "Connect:   psql -h $DEMO_DIR -p $PORT -U postgres postgres"
+echo "Try:       SELECT gemini_pull_since('BTCUSD');  -- continues from the watermark"
+echo "Stop all:  ./run_demo.sh stop"
