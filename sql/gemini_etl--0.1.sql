@@ -84,7 +84,7 @@ CREATE TABLE gemini.pulls (
     trades_seen    bigint      NOT NULL,
     trades_new     bigint      NOT NULL,
     trades_updated bigint      NOT NULL,
-    quarantined    bigint      NOT NULL
+    quarantined    bigint      NOT NULL    -- newly quarantined by this pull
 );
 
 CREATE TABLE gemini.quarantine (
@@ -97,6 +97,8 @@ CREATE TABLE gemini.quarantine (
     raw            text,
     run_id         bigint
 );
+-- A trade is quarantined once per source, however often a pull sees it again.
+CREATE UNIQUE INDEX quarantine_once ON gemini.quarantine (source, symbol, tid) WHERE tid IS NOT NULL;
 
 ---------------------------------------------------------------------------
 -- Reference data and candles.

@@ -10,19 +10,21 @@ CREATE EXTENSION gemini_etl;
 \getenv replay_url REPLAY_URL
 CREATE TABLE test_env AS SELECT :'replay_url'::text AS url;
 
--- Run a statement; return its error as sqlstate, message, detail and hint,
--- with the replay server's address (a random port) replaced by REPLAY.
+-- Run a statement; return "ok: <first column>", or its error as sqlstate,
+-- message, detail and hint, with the replay server's address (a random port)
+-- replaced by REPLAY.
 CREATE FUNCTION test_error(sql text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
-    st text; msg text; det text; hin text;
+    st text; msg text; det text; hin text; v text;
 BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
+    EXECUTE sql INTO v;
+    RETURN 'ok: ' || coalesce(v, 'NULL');
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
                             det = PG_EXCEPTION_DETAIL, hin = PG_EXCEPTION_HINT;
     RETURN st || ': ' || msg
-        || E'\ndetail: ' || regexp_replace(coalesce(det, ''), 'http://127\.0\.0\.1:[0-9]+', 'REPLAY', 'g')
+        || E'\ndetail: ' || regexp_replace(regexp_replace(coalesce(det, ''), 'http://127\.0\.0\.1:[0-9]+', 'REPLAY', 'g'),
+                          'after [0-9]+ ms', 'after N ms', 'g')
         || E'\nhint: ' || coalesce(hin, '');
 END
 $$;
@@ -38,7 +40,7 @@ BEGIN
                   method, quote_literal('Content-Type: application/json'),
                   CASE WHEN body IS NULL THEN '' ELSE '--data-binary ' || quote_literal(body) END,
                   quote_literal((SELECT url FROM test_env) || '/_admin' || path));
-    CREATE TEMP TABLE IF NOT EXISTS _admin_out (line text);
+    IF to_regclass('pg_temp._admin_out') IS NULL THEN CREATE TEMP TABLE _admin_out (line text); END IF;
     TRUNCATE _admin_out;
     -- CSV with impossible quote/delimiter bytes reads each line verbatim.
     EXECUTE format('COPY _admin_out FROM PROGRAM %L WITH (FORMAT csv, QUOTE E''\x01'', DELIMITER E''\x02'')', cmd);
@@ -69,7 +71,9 @@ CREATE FUNCTION replay_truth(token text, symbol text)
 RETURNS TABLE (tid bigint, timestampms bigint, price text, amount text, side text, broken boolean)
 LANGUAGE plpgsql AS $$
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS _truth (tid bigint, timestampms bigint, price text, amount text, side text, broken boolean);
+    IF to_regclass('pg_temp._truth') IS NULL THEN
+        CREATE TEMP TABLE _truth (tid bigint, timestampms bigint, price text, amount text, side text, broken boolean);
+    END IF;
     TRUNCATE _truth;
     EXECUTE format('COPY _truth FROM PROGRAM %L WITH (FORMAT csv, HEADER true)',
                    format('curl -sS --fail %L', (SELECT url FROM test_env) || '/_admin/t/' || token || '/truth/' || symbol || '?format=csv'));
@@ -84,9 +88,11 @@ RETURNS TABLE (seq int, t_start float8, t_end float8, route text, path text, que
                since_tid bigint, "timestamp" bigint, include_breaks text)
 LANGUAGE plpgsql AS $$
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS _log (seq int, t_start float8, t_end float8, route text, path text, query text,
-        status int, fault text, n_trades int, first_tid bigint, last_tid bigint, limit_trades int,
-        since_tid bigint, "timestamp" bigint, include_breaks text);
+    IF to_regclass('pg_temp._log') IS NULL THEN
+        CREATE TEMP TABLE _log (seq int, t_start float8, t_end float8, route text, path text, query text,
+            status int, fault text, n_trades int, first_tid bigint, last_tid bigint, limit_trades int,
+            since_tid bigint, "timestamp" bigint, include_breaks text);
+    END IF;
     TRUNCATE _log;
     EXECUTE format('COPY _log FROM PROGRAM %L WITH (FORMAT csv, HEADER true)',
                    format('curl -sS --fail %L', (SELECT url FROM test_env) || '/_admin/t/' || token || '/log?format=csv'));

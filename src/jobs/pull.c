@@ -69,8 +69,8 @@ cmp_trade_tid(const void *a, const void *b)
 static void
 quarantine_trade(PullState *st, const gp_trade *t, const char *reason)
 {
-	store_quarantine("pull", st->symbol, t->has_tid ? &t->tid : NULL, reason, t->raw, st->run_id);
-	st->rec.quarantined++;
+	if (store_quarantine("pull", st->symbol, t->has_tid ? &t->tid : NULL, reason, t->raw, st->run_id))
+		st->rec.quarantined++;
 }
 
 /* Store one parsed page; returns the number of elements it held. */

@@ -41,6 +41,7 @@ gemini_pull_symbols(PG_FUNCTION_ARGS)
 	int64		run_id;
 	int			page_no = 0;
 	const char **upper;
+	int			nsymbols;
 	int64		stored = 0;
 
 	connect_spi();
@@ -53,8 +54,9 @@ gemini_pull_symbols(PG_FUNCTION_ARGS)
 	store_raw_page(run_id, ++page_no, r.fetched_at, "symbols", NULL, url, (int) r.status, r.attempts,
 				   r.body, r.body_len);
 
-	upper = palloc(sizeof(char *) * Max(list.n, 1));
-	for (size_t i = 0; i < list.n; i++)
+	nsymbols = (int) list.n;
+	upper = palloc(sizeof(char *) * Max(nsymbols, 1));
+	for (int i = 0; i < nsymbols; i++)
 	{
 		text	   *t = cstring_to_text(list.symbols[i]);
 
@@ -62,7 +64,7 @@ gemini_pull_symbols(PG_FUNCTION_ARGS)
 	}
 	gp_symbol_list_free(&list);
 
-	for (size_t i = 0; i < list.n; i++)
+	for (int i = 0; i < nsymbols; i++)
 	{
 		HttpResult	d;
 		char	   *durl;
@@ -100,7 +102,7 @@ gemini_pull_symbols(PG_FUNCTION_ARGS)
 		PG_END_TRY();
 		stored++;
 	}
-	store_symbols_delist_others(upper, (int) list.n);
+	store_symbols_delist_others(upper, nsymbols);
 	SPI_finish();
 	PG_RETURN_INT64(stored);
 }

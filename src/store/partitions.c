@@ -9,7 +9,10 @@
  * done inside the pull, every reader of gemini.trades that is not pruned to a
  * day would wait for the whole pull.  So a short-lived background worker
  * runs gemini.ensure_day_partitions() and commits at once, and the pull waits
- * for it (milliseconds; it happens once per new day).
+ * for it (milliseconds; it happens once per new day).  When the caller's
+ * transaction itself already locks the DEFAULT partition (after a DELETE on
+ * gemini.trades, say), the worker could never get it, so the partitions are
+ * then attached in the caller's transaction instead.
  *
  * The worker connects to the same database as the same user, so it has no
  * more rights than the caller.  Its result (or its error) comes back through
@@ -34,6 +37,10 @@
 #include "utils/inval.h"
 #include "utils/snapmgr.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "storage/lmgr.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "storage/ipc.h"
 #include "utils/regproc.h"
 
@@ -159,6 +166,53 @@ run_partition_worker(PartitionRequest *req_in)
 	dsm_detach(seg);
 }
 
+/*
+ * Does this transaction already hold a lock on parent's DEFAULT partition
+ * (say, after a DELETE or SELECT on the whole table)?  Then a worker could
+ * never attach a partition (it needs that partition exclusively) and would
+ * wait on us while we wait on it.
+ */
+static bool
+default_locked_by_me(const char *parent)
+{
+	Oid			parent_oid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(parent)),
+											  NoLock, true);
+	Oid			def;
+	Relation	rel;
+	bool		locked;
+
+	if (!OidIsValid(parent_oid))
+		return false;
+	def = get_default_partition_oid(parent_oid);
+	if (!OidIsValid(def))
+		return false;
+	rel = RelationIdGetRelation(def);
+	if (rel == NULL)
+		return false;
+	locked = CheckRelationLockedByMe(rel, AccessShareLock, true);
+	RelationClose(rel);
+	return locked;
+}
+
+/* The same function as the worker runs, but in this transaction. */
+static void
+ensure_here(PartitionRequest *req)
+{
+	Oid			argtypes[3] = {TEXTOID, DATEOID, DATEOID};
+	Datum		values[3];
+	bool		isnull;
+
+	values[0] = CStringGetTextDatum(req->parent);
+	values[1] = DateADTGetDatum(req->first_day);
+	values[2] = DateADTGetDatum(req->last_day);
+	if (SPI_execute_with_args("SELECT created, default_rows FROM gemini.ensure_day_partitions($1::regclass, $2, $3)",
+							  3, argtypes, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "gemini.ensure_day_partitions returned no row");
+	req->created = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	req->default_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	req->done = true;
+}
+
 void
 store_ensure_day_partitions(const char *parent, DateADT first, DateADT last)
 {
@@ -187,7 +241,16 @@ store_ensure_day_partitions(const char *parent, DateADT first, DateADT last)
 	strlcpy(req.parent, parent, sizeof(req.parent));
 	req.first_day = lo;
 	req.last_day = hi;
-	run_partition_worker(&req);
+
+	/*
+	 * Normally a worker does it, in its own short transaction.  If this
+	 * transaction itself already locks the DEFAULT partition, that cannot
+	 * work; then attach here, accepting that the locks last until commit.
+	 */
+	if (default_locked_by_me(parent))
+		ensure_here(&req);
+	else
+		run_partition_worker(&req);
 
 	/*
 	 * The worker committed new partitions, but this backend still holds the

@@ -3,7 +3,8 @@
  *	  Rows that could not be stored, kept with the reason and the raw text.
  *
  * Nothing is dropped silently: a trade with an impossible time or a broken
- * shape lands here, and the pull reports how many did.
+ * shape lands here, and the pull reports how many did.  A trade seen again
+ * by a later pull is not quarantined twice (returns false then).
  */
 #include "postgres.h"
 
@@ -16,7 +17,7 @@
 
 static SPIPlanPtr q_plan = NULL;
 
-void
+bool
 store_quarantine(const char *source, const char *symbol, const int64 *tid,
 				 const char *reason, const char *raw, int64 run_id)
 {
@@ -25,7 +26,8 @@ store_quarantine(const char *source, const char *symbol, const int64 *tid,
 	char		nulls[6] = "      ";
 	SPIPlanPtr	plan = spi_keep_plan(&q_plan,
 									 "INSERT INTO gemini.quarantine (source, symbol, tid, reason, raw, run_id)"
-									 " VALUES ($1, $2, $3, $4, $5, $6)",
+									 " VALUES ($1, $2, $3, $4, $5, $6)"
+									 " ON CONFLICT (source, symbol, tid) WHERE tid IS NOT NULL DO NOTHING",
 									 6, argtypes);
 
 	values[0] = CStringGetTextDatum(source);
@@ -39,4 +41,5 @@ store_quarantine(const char *source, const char *symbol, const int64 *tid,
 	values[5] = Int64GetDatum(run_id);
 	nulls[5] = run_id > 0 ? ' ' : 'n';
 	spi_exec_checked(plan, values, nulls, SPI_OK_INSERT, "quarantining a row");
+	return SPI_processed > 0;
 }

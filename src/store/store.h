@@ -50,7 +50,7 @@ extern bool store_get_watermark(const char *symbol, int64 *last_tid);
 extern void store_set_watermark(const char *symbol, int64 last_tid, TimestampTz last_traded_at, int64 run_id);
 
 /* --- quarantine.c --- */
-extern void store_quarantine(const char *source, const char *symbol, const int64 *tid,
+extern bool store_quarantine(const char *source, const char *symbol, const int64 *tid,
 							 const char *reason, const char *raw, int64 run_id);
 
 /* --- pulls.c --- */

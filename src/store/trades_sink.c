@@ -32,16 +32,21 @@ static const char *insert_sql =
 
 /*
  * Trades of the batch that came back broken but were stored unbroken.  Run
- * only when the batch has broken trades, so the common page costs one
- * statement.  It is planned afresh each time (not a kept plan) with
- * "traded_at = ANY($3)", so the planner prunes to the partitions of those
- * days: a generic plan would lock every partition, DEFAULT included, until
- * the pull commits, and block the worker that attaches new partitions.
+ * only when the batch has broken trades that the INSERT did not store (see
+ * store_trades), so the common page costs one statement.  It is planned
+ * afresh each time (not a kept plan) with "traded_at = ANY($3)", so the
+ * planner prunes to the partitions of those days: a generic plan would lock
+ * every partition, DEFAULT included, until the pull commits, and block the
+ * worker that attaches new partitions.  "tid = ANY($2)" gives the unique
+ * index (symbol, tid, traded_at) a condition on its second column: without
+ * it the scan is on symbol alone and reads every trade of the symbol in
+ * those partitions, per page (a pull then grows quadratically).
  */
 static const char *break_sql =
 "UPDATE gemini.trades t SET broken = true"
 "  FROM unnest($2::int8[], $3::timestamptz[]) AS u(tid, ts)"
-" WHERE t.symbol = $1 AND t.traded_at = ANY ($3) AND t.tid = u.tid AND t.traded_at = u.ts AND NOT t.broken";
+" WHERE t.symbol = $1 AND t.tid = ANY ($2) AND t.traded_at = ANY ($3)"
+"   AND t.tid = u.tid AND t.traded_at = u.ts AND NOT t.broken";
 
 static Datum
 text_array(const char *const *strs, int n, size_t stride)
@@ -98,7 +103,13 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 	spi_exec_checked(plan, values, nulls, SPI_OK_INSERT, "storing trades");
 	*inserted += (int64) SPI_processed;
 
-	if (nbroken > 0)
+	/*
+	 * When the INSERT stored all n trades, each broken one of them was just
+	 * stored broken, and no other row has its key: nothing to mark.  Only a
+	 * batch with trades already stored (a re-pull, an overlap, a repeated
+	 * trade) needs the UPDATE.
+	 */
+	if (nbroken > 0 && SPI_processed < (uint64) n)
 	{
 		Oid			bargtypes[3] = {TEXTOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID};
 		Datum		bvalues[3];

@@ -1,0 +1,70 @@
+--
+-- pull_idempotent: re-runs store nothing twice, new trades are picked up
+-- from the watermark, a trade that later comes back broken is updated, and
+-- impossible trade times are quarantined without making partitions.
+--
+SELECT use_replay('idem', '{"recorded": false, "datasets": {"IDMUSD":
+    {"count": 1200, "seed": 21, "start": "2026-02-01T12:00:00Z", "span_seconds": 3600}}}');
+SELECT gemini_pull_since('IDMUSD', '2026-02-01') AS first_pull;
+
+-- From the watermark: one request (since_tid = watermark), nothing new.
+SELECT gemini_pull_since('IDMUSD') AS second_pull;
+-- From an explicit time again: every page again, still nothing new.
+SELECT gemini_pull_since('IDMUSD', '2026-02-01') AS third_pull;
+SELECT count(*) AS stored, count(DISTINCT tid) AS distinct_tids FROM gemini.trades WHERE symbol = 'IDMUSD';
+SELECT start_mode, pages, trades_seen, trades_new, trades_updated FROM gemini.pulls
+ WHERE symbol = 'IDMUSD' ORDER BY run_id;
+SELECT since_tid = (SELECT max(tid) FROM replay_truth('idem', 'IDMUSD')) AS second_pull_asked_from_watermark
+  FROM replay_log('idem') WHERE seq = 4;
+
+-- Gemini publishes 30 more trades: the next pull stores exactly those.
+SELECT (replay_admin('POST', '/t/idem/append', '{"symbol": "IDMUSD", "count": 30, "seed": 5}')::jsonb) ->> 'count' AS appended;
+SELECT gemini_pull_since('idmusd') AS after_append;
+SELECT count(*) AS mismatches FROM (
+    SELECT tid, timestampms, price, amount, side, broken FROM replay_truth('idem', 'IDMUSD')
+    EXCEPT
+    SELECT tid, timestampms, price, amount, side, broken FROM stored_trades WHERE symbol = 'IDMUSD') m;
+
+-- Gemini busts two stored trades: a pull over them marks them broken.
+CREATE TEMP TABLE busted AS
+SELECT tid FROM gemini.trades WHERE symbol = 'IDMUSD' AND NOT broken ORDER BY tid OFFSET 100 LIMIT 2;
+SELECT replay_admin('POST', '/t/idem/break',
+       jsonb_build_object('symbol', 'IDMUSD', 'tids', (SELECT jsonb_agg(tid) FROM busted))::text)::jsonb ->> 'changed' AS busted;
+SELECT gemini_pull_since('IDMUSD', '2026-02-01') AS after_bust;
+SELECT count(*) FILTER (WHERE broken) AS now_broken FROM gemini.trades WHERE tid IN (SELECT tid FROM busted);
+SELECT trades_new, trades_updated FROM gemini.pulls WHERE symbol = 'IDMUSD' ORDER BY run_id DESC LIMIT 1;
+-- Pulling again changes nothing more.
+SELECT gemini_pull_since('IDMUSD', '2026-02-01') AS again;
+SELECT trades_new, trades_updated FROM gemini.pulls WHERE symbol = 'IDMUSD' ORDER BY run_id DESC LIMIT 1;
+
+-- Impossible times (before 2015, or days ahead) go to gemini.quarantine
+-- with the reason, and never make a partition.
+SELECT use_replay('quar', '{"recorded": false, "datasets": {"QRNUSD":
+    {"count": 900, "seed": 3, "start": "2026-02-03T08:00:00Z", "span_seconds": 600, "bad_times": 4}}}');
+CREATE TEMP TABLE parts_before AS SELECT count(*) AS n FROM pg_inherits WHERE inhparent = 'gemini.trades'::regclass;
+SELECT gemini_pull_since('QRNUSD', '2026-02-01') AS stored;
+-- The trades dated 2013 sit before the requested time, so Gemini's timestamp
+-- filter left them out.  Restart from tid 0 (Gemini's "earliest available")
+-- by resetting the watermark: now they come, and are quarantined too.
+UPDATE gemini.watermarks SET last_tid = 0 WHERE symbol = 'QRNUSD';
+SELECT gemini_pull_since('QRNUSD') AS from_tid_zero;
+SELECT symbol, source, regexp_replace(reason, '-?[0-9]{12,13}', 'MS') AS reason, count(*),
+       bool_and(raw::jsonb ? 'tid') AS raw_kept, bool_and(tid IS NOT NULL) AS tid_kept
+  FROM gemini.quarantine WHERE symbol = 'QRNUSD' GROUP BY 1, 2, 3 ORDER BY 3;
+-- Only the legitimate day got a partition: none for 2013 or the future.
+SELECT (SELECT count(*) FROM pg_inherits WHERE inhparent = 'gemini.trades'::regclass) - n AS partitions_made
+  FROM parts_before;
+SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+ WHERE i.inhparent = 'gemini.trades'::regclass AND (c.relname < 'trades_p2015' OR c.relname > 'trades_p2026115')
+ ORDER BY 1;
+SELECT start_mode, trades_new, quarantined FROM gemini.pulls WHERE symbol = 'QRNUSD' ORDER BY run_id;
+-- Every ground-truth trade is either stored or quarantined, exactly once.
+SELECT count(*) FILTER (WHERE s.tid IS NULL AND q.tid IS NULL) AS lost,
+       count(*) FILTER (WHERE s.tid IS NOT NULL AND q.tid IS NOT NULL) AS both,
+       count(*) AS truth
+  FROM replay_truth('quar', 'QRNUSD') t
+  LEFT JOIN gemini.trades s ON s.symbol = 'QRNUSD' AND s.tid = t.tid
+  LEFT JOIN gemini.quarantine q ON q.symbol = 'QRNUSD' AND q.tid = t.tid;
+-- Quarantining is idempotent too: a re-run from the watermark adds nothing.
+SELECT gemini_pull_since('QRNUSD') AS rerun;
+SELECT count(*) AS quarantined_total FROM gemini.quarantine WHERE symbol = 'QRNUSD';

@@ -1,0 +1,33 @@
+/*
+ * test_main.c
+ *	  Runs every unit test group of the parse layer and prints the summary.
+ *
+ * Usage: test_parse [FIXTURES_DIR]   (default $GP_FIXTURES, else ../fixtures)
+ * Exit status 0 only when every check passed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "test_util.h"
+
+int
+main(int argc, char **argv)
+{
+	const char *env = getenv("GP_FIXTURES");
+
+	if (argc > 1)
+		t_fixtures_dir = argv[1];
+	else if (env != NULL && env[0] != '\0')
+		t_fixtures_dir = env;
+
+	test_jsonc();
+	test_numbers();
+	test_trades();
+	test_json_errors();
+	test_symbols();
+	test_candles();
+	test_fixtures();
+
+	printf("unit: %d passed, %d failed\n", t_passed, t_failed);
+	return t_failed == 0 ? 0 : 1;
+}
