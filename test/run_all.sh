@@ -28,9 +28,12 @@ workdir=$(mktemp -d /tmp/gemini_etl_test.XXXXXX)
 chmod 755 "$workdir"
 start_replay "$workdir" || exit 1
 echo "replay server at $REPLAY_URL"
-pg_virtualenv "${PG_VENV_OPTS[@]}" make -s PG_CONFIG="$PG_CONFIG" installcheck; rc=$?
+pg_virtualenv "${PG_VENV_OPTS[@]}" make -s PG_CONFIG="$PG_CONFIG" installcheck 2>&1 | tee "$workdir/regress.log"; rc=${PIPESTATUS[0]}
 [ $rc -ne 0 ] && [ -f regression.diffs ] && head -200 regression.diffs
-record "pg_regress" $rc
+# one count per pg_regress test file
+passed=$((passed + $(grep -cE '^(ok|test) .*\.\.\. ok' "$workdir/regress.log")))
+failed=$((failed + $(grep -cE '\.\.\. FAILED' "$workdir/regress.log")))
+[ $rc -ne 0 ] && ! grep -q 'FAILED' "$workdir/regress.log" && failed=$((failed+1))
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
