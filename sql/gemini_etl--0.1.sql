@@ -133,6 +133,85 @@ CREATE TABLE gemini.candles (
 );
 
 ---------------------------------------------------------------------------
+-- Streams: websocket subscriptions served by background workers.
+---------------------------------------------------------------------------
+CREATE TABLE gemini.streams (
+    stream_id       serial PRIMARY KEY,
+    symbols         text[]      NOT NULL,
+    channels        text[]      NOT NULL,
+    ws_url          text        NOT NULL,   -- fixed at start, from gemini_etl.ws_url
+    protocol        text        NOT NULL CHECK (protocol IN ('v2', 'new')),
+    api_url         text        NOT NULL,   -- REST, for the backfill after each connect
+    database_name   text        NOT NULL DEFAULT current_database(),
+    run_as          regrole     NOT NULL DEFAULT current_user::regrole,
+    desired         text        NOT NULL DEFAULT 'running' CHECK (desired IN ('running', 'stopped')),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    stopped_at      timestamptz,
+    -- written by the worker (at state changes and at each flush)
+    state           text        NOT NULL DEFAULT 'connecting'
+                                CHECK (state IN ('connecting', 'streaming', 'backoff', 'stopped')),
+    pid             integer,
+    connected_since timestamptz,
+    last_message_at timestamptz,
+    last_event_at   timestamptz,
+    messages        bigint      NOT NULL DEFAULT 0,
+    trades_written  bigint      NOT NULL DEFAULT 0,
+    book_changes    bigint      NOT NULL DEFAULT 0,
+    dead_letters    bigint      NOT NULL DEFAULT 0,
+    backfilled      bigint      NOT NULL DEFAULT 0,
+    reconnects      bigint      NOT NULL DEFAULT 0,
+    last_error      text,
+    last_error_at   timestamptz
+);
+
+CREATE VIEW gemini.stream_status AS
+SELECT stream_id, symbols, channels,
+       -- the row says what the worker last wrote; a worker that died cannot say so
+       CASE WHEN desired = 'stopped' THEN 'stopped'
+            WHEN pid IS NULL THEN 'connecting'      -- launched, not yet reporting
+            WHEN NOT alive THEN 'stopped'
+            ELSE state END AS state,
+       CASE WHEN alive THEN pid END AS pid,
+       CASE WHEN alive THEN connected_since END AS connected_since,
+       last_message_at, messages, trades_written, reconnects, last_error,
+       now() - last_event_at AS lag,
+       book_changes, dead_letters, backfilled, protocol, ws_url
+  FROM (SELECT s.*, EXISTS (SELECT 1 FROM pg_stat_activity a
+                             WHERE a.pid = s.pid AND a.backend_type = 'gemini_etl stream') AS alive
+          FROM gemini.streams s) s;
+
+-- Order-book changes as received (snapshots included), daily partitions.
+CREATE TABLE gemini.book_changes (
+    symbol      text        NOT NULL,
+    received_at timestamptz NOT NULL,
+    side        text        NOT NULL CHECK (side IN ('bid', 'ask')),
+    price       numeric     NOT NULL,
+    size        numeric     NOT NULL,   -- new absolute size; 0 removes the level
+    snapshot    boolean     NOT NULL,
+    update_id   bigint,                 -- new API u; NULL for v2
+    stream_id   integer
+) PARTITION BY RANGE (received_at);
+CREATE TABLE gemini.book_changes_default PARTITION OF gemini.book_changes DEFAULT;
+
+CREATE TABLE gemini.top_of_book (
+    symbol     text PRIMARY KEY,
+    bid        numeric,
+    bid_size   numeric,
+    ask        numeric,
+    ask_size   numeric,
+    updated_at timestamptz NOT NULL
+);
+
+-- Frames a stream could not use, with the reason; the stream goes on.
+CREATE TABLE gemini.dead_letters (
+    dead_letter_id bigserial PRIMARY KEY,
+    received_at    timestamptz NOT NULL DEFAULT now(),
+    stream_id      integer,
+    reason         text        NOT NULL,
+    raw            text        NOT NULL
+);
+
+---------------------------------------------------------------------------
 -- Partition maintenance.
 ---------------------------------------------------------------------------
 
@@ -204,7 +283,7 @@ DECLARE
 BEGIN
     FOR r IN SELECT p.partrelid::regclass AS parent, p.partdefid
                FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid
-              WHERE c.relnamespace = 'gemini'::regnamespace ORDER BY 1::text LOOP
+              WHERE c.relnamespace = 'gemini'::regnamespace ORDER BY p.partrelid::regclass::text LOOP
         parent := r.parent;
         default_partition := nullif(r.partdefid, 0)::regclass;
         SELECT count(*) INTO partitions FROM pg_inherits WHERE inhparent = r.parent;
@@ -245,6 +324,18 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'gemini_pull_progress'
 LANGUAGE C VOLATILE;
 
+CREATE FUNCTION gemini_stream_start(symbols text[], channels text[] DEFAULT '{l2,trades}')
+RETURNS integer
+AS 'MODULE_PATHNAME', 'gemini_stream_start'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION gemini_stream_start(text[], text[]) IS
+    'Starts a background worker streaming these symbols; returns the stream id';
+
+CREATE FUNCTION gemini_stream_stop(stream_id integer DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'gemini_stream_stop'
+LANGUAGE C VOLATILE;
+
 -- Live counters of running pulls (needs gemini_etl in shared_preload_libraries).
 CREATE VIEW gemini.pull_progress AS SELECT * FROM gemini.pull_progress_rows();
 
@@ -255,6 +346,10 @@ REVOKE ALL ON FUNCTION gemini_pull_since(text, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gemini_pull_symbols() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gemini_pull_candles(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gemini.ensure_day_partitions(regclass, date, date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gemini_stream_start(text[], text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gemini_stream_stop(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gemini_stream_start(text[], text[]) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION gemini_stream_stop(integer) TO gemini_etl_operator;
 GRANT EXECUTE ON FUNCTION gemini_pull_since(text, timestamptz) TO gemini_etl_operator;
 GRANT EXECUTE ON FUNCTION gemini_pull_symbols() TO gemini_etl_operator;
 GRANT EXECUTE ON FUNCTION gemini_pull_candles(text, text) TO gemini_etl_operator;
@@ -263,5 +358,6 @@ GRANT EXECUTE ON FUNCTION gemini.ensure_day_partitions(regclass, date, date) TO 
 GRANT USAGE ON SCHEMA gemini TO gemini_etl_operator;
 GRANT SELECT ON ALL TABLES IN SCHEMA gemini TO gemini_etl_operator;
 GRANT INSERT, UPDATE ON gemini.trades, gemini.raw_pages, gemini.watermarks, gemini.pulls,
-                        gemini.quarantine, gemini.symbols, gemini.candles TO gemini_etl_operator;
+                        gemini.quarantine, gemini.symbols, gemini.candles, gemini.streams,
+                        gemini.book_changes, gemini.top_of_book, gemini.dead_letters TO gemini_etl_operator;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA gemini TO gemini_etl_operator;

@@ -4,7 +4,8 @@
  *
  * gemini_etl works loaded on demand (CREATE EXTENSION, first call) and
  * preloaded (shared_preload_libraries).  Only preloading gives it shared
- * memory, which the live pull counters (gemini.pull_progress) use.
+ * memory, which the live pull counters (gemini.pull_progress) use, and the
+ * stream supervisor, which restarts streams after a crash or a restart.
  */
 #include "postgres.h"
 
@@ -15,6 +16,7 @@
 #include "settings.h"
 #include "net/http.h"
 #include "jobs/progress.h"
+#include "jobs/stream.h"
 
 PG_MODULE_MAGIC;
 
@@ -51,5 +53,7 @@ _PG_init(void)
 		shmem_request_hook = gemini_shmem_request;
 		prev_shmem_startup_hook = shmem_startup_hook;
 		shmem_startup_hook = gemini_shmem_startup;
+		/* restarts streams after crashes and restarts (stream_api.c) */
+		gemini_register_supervisor();
 	}
 }

@@ -21,8 +21,18 @@ int			gemini_http_timeout_ms = 30000;
 int			gemini_max_response_bytes = 16 * 1024 * 1024;
 int			gemini_max_retries = 5;
 int			gemini_progress_pages = 100;
+char	   *gemini_ws_url = NULL;
+char	   *gemini_ws_protocol = NULL;
+char	   *gemini_database_name = NULL;
+int			gemini_stream_flush_ms = 200;
+int			gemini_stream_flush_rows = 5000;
+int			gemini_stream_max_buffer = 64 * 1024 * 1024;
+int			gemini_ws_heartbeat_timeout_ms = 15000;
+int			gemini_ws_max_connects_per_minute = 12;
 
 static bool check_url(char **newval, void **extra, GucSource source);
+static bool check_ws_url(char **newval, void **extra, GucSource source);
+static bool check_ws_protocol(char **newval, void **extra, GucSource source);
 
 typedef enum SettingKind
 {
@@ -70,7 +80,56 @@ static const SettingDef settings[] = {
 	{.name = "gemini_etl.progress_pages", .kind = SETTING_INT, .var = &gemini_progress_pages,
 		.short_desc = "A pull emits a progress NOTICE every this many pages; 0 turns it off.",
 		.context = PGC_USERSET, .num_default = 100, .min = 0, .max = 1000000},
+	{.name = "gemini_etl.ws_url", .kind = SETTING_STRING, .var = &gemini_ws_url,
+		.short_desc = "Market-data websocket URL (v2 .../v2/marketdata, or the new API wss://ws.gemini.com).",
+		.context = PGC_SUSET, .str_default = "wss://api.gemini.com/v2/marketdata", .str_check = check_ws_url},
+	{.name = "gemini_etl.ws_protocol", .kind = SETTING_STRING, .var = &gemini_ws_protocol,
+		.short_desc = "Websocket protocol: auto (from the URL: /v2/marketdata means v2), v2 or new.",
+		.context = PGC_SUSET, .str_default = "auto", .str_check = check_ws_protocol},
+	{.name = "gemini_etl.database_name", .kind = SETTING_STRING, .var = &gemini_database_name,
+		.short_desc = "Database the preloaded supervisor connects to, to restart streams.",
+		.context = PGC_POSTMASTER, .str_default = "postgres"},
+	{.name = "gemini_etl.stream_flush_ms", .kind = SETTING_INT, .var = &gemini_stream_flush_ms,
+		.short_desc = "A stream commits its buffered rows at least this often.",
+		.context = PGC_SIGHUP, .flags = GUC_UNIT_MS, .num_default = 200, .min = 10, .max = 60000},
+	{.name = "gemini_etl.stream_flush_rows", .kind = SETTING_INT, .var = &gemini_stream_flush_rows,
+		.short_desc = "A stream commits as soon as this many rows are buffered.",
+		.context = PGC_SIGHUP, .num_default = 5000, .min = 1, .max = 1000000},
+	{.name = "gemini_etl.stream_max_buffer", .kind = SETTING_INT, .var = &gemini_stream_max_buffer,
+		.short_desc = "Received bytes a stream may hold before it stops reading the socket (backpressure).",
+		.context = PGC_SIGHUP, .flags = GUC_UNIT_BYTE, .num_default = 64 * 1024 * 1024,
+		.min = 1024 * 1024, .max = 1024 * 1024 * 1024},
+	{.name = "gemini_etl.ws_heartbeat_timeout_ms", .kind = SETTING_INT, .var = &gemini_ws_heartbeat_timeout_ms,
+		.short_desc = "A stream with no message for this long reconnects (v2 sends a heartbeat every 5 s).",
+		.context = PGC_SIGHUP, .flags = GUC_UNIT_MS, .num_default = 15000, .min = 1000, .max = 3600000},
+	{.name = "gemini_etl.ws_max_connects_per_minute", .kind = SETTING_INT, .var = &gemini_ws_max_connects_per_minute,
+		.short_desc = "Connection attempts a stream makes per minute at most (Gemini allows 12 public requests per minute).",
+		.context = PGC_SIGHUP, .num_default = 12, .min = 1, .max = 600},
 };
+
+static bool
+check_ws_url(char **newval, void **extra, GucSource source)
+{
+	if (*newval && strncmp(*newval, "ws://", 5) != 0 && strncmp(*newval, "wss://", 6) != 0)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("The URL must start with ws:// or wss://.");
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_ws_protocol(char **newval, void **extra, GucSource source)
+{
+	if (*newval && strcmp(*newval, "auto") != 0 && strcmp(*newval, "v2") != 0 && strcmp(*newval, "new") != 0)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("Use auto, v2 or new.");
+		return false;
+	}
+	return true;
+}
 
 /* A base URL must be http(s) and must not end in '/', since paths are appended. */
 static bool

@@ -13,6 +13,14 @@ extern int	gemini_http_timeout_ms;
 extern int	gemini_max_response_bytes;
 extern int	gemini_max_retries;
 extern int	gemini_progress_pages;
+extern char *gemini_ws_url;
+extern char *gemini_ws_protocol;
+extern char *gemini_database_name;
+extern int	gemini_stream_flush_ms;
+extern int	gemini_stream_flush_rows;
+extern int	gemini_stream_max_buffer;
+extern int	gemini_ws_heartbeat_timeout_ms;
+extern int	gemini_ws_max_connects_per_minute;
 
 extern void gemini_define_settings(void);
 

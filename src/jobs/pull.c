@@ -24,7 +24,10 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "common/hashfn.h"
+#include "access/xact.h"
 #include "executor/spi.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -32,6 +35,7 @@
 #include "gemini_parse.h"
 #include "jobs/gemini_api.h"
 #include "jobs/progress.h"
+#include "jobs/stream.h"
 #include "store/store.h"
 
 #define PAGE_SIZE			500
@@ -134,19 +138,21 @@ store_page(PullState *st, gp_trades_page *page, int64 now_ms)
 	return page->n;
 }
 
-/* Fetch, parse and store one page.  Returns false when caught up. */
-static bool
-pull_one_page(PullState *st)
+/* One fetched page, between the network and the tables. */
+typedef struct FetchedPage
 {
-	char	   *path;
 	char	   *url;
 	HttpResult	r;
-	gp_trades_page page = {0};
+	gp_trades_page page;
+} FetchedPage;
+
+/* Network half: GET and parse the next page.  Needs no transaction. */
+static void
+fetch_page(PullState *st, FetchedPage *fp)
+{
+	char	   *path;
 	gp_error	err = {0};
 	gp_status	status;
-	size_t		n;
-	int64		before = st->max_tid;
-	int64		now_ms = gemini_timestamptz_to_ms(GetCurrentTimestamp());
 
 	if (st->by_tid)
 		path = psprintf("/v1/trades/%s?since_tid=" INT64_FORMAT "&limit_trades=%d&include_breaks=true",
@@ -155,30 +161,44 @@ pull_one_page(PullState *st)
 		path = psprintf("/v1/trades/%s?timestamp=" INT64_FORMAT "&limit_trades=%d&include_breaks=true",
 						st->symbol_lower, st->since_ms, PAGE_SIZE);
 
-	gemini_get(path, st->symbol, &r, &url);
-	st->rec.requests += r.attempts;
+	memset(&fp->page, 0, sizeof(fp->page));
+	gemini_get(path, st->symbol, &fp->r, &fp->url);
+	st->rec.requests += fp->r.attempts;
 
-	status = gp_parse_trades(r.body, r.body_len, &page, &err);
+	status = gp_parse_trades(fp->r.body, fp->r.body_len, &fp->page, &err);
 	if (status != GP_OK)
 	{
-		gp_trades_page_free(&page);
-		gemini_raise_parse_error(status, &err, url, &r, psprintf("trades of %s", st->symbol));
+		gp_trades_page_free(&fp->page);
+		gemini_raise_parse_error(status, &err, fp->url, &fp->r, psprintf("trades of %s", st->symbol));
 	}
+}
+
+/*
+ * Database half: raw body, trades, quarantine, progress; then move the
+ * cursor.  Runs inside a transaction with SPI connected.  Returns false when
+ * the page shows the pull has caught up.
+ */
+static bool
+store_fetched_page(PullState *st, FetchedPage *fp)
+{
+	size_t		n;
+	int64		before = st->max_tid;
+	int64		now_ms = gemini_timestamptz_to_ms(GetCurrentTimestamp());
 
 	st->rec.pages++;
-	store_raw_page(st->run_id, st->rec.pages, r.fetched_at, "trades", st->symbol, url,
-				   (int) r.status, r.attempts, r.body, r.body_len);
+	store_raw_page(st->run_id, st->rec.pages, fp->r.fetched_at, "trades", st->symbol, fp->url,
+				   (int) fp->r.status, fp->r.attempts, fp->r.body, fp->r.body_len);
 
 	PG_TRY();
 	{
-		n = store_page(st, &page, now_ms);
+		n = store_page(st, &fp->page, now_ms);
 	}
 	PG_FINALLY();
 	{
-		gp_trades_page_free(&page);
+		gp_trades_page_free(&fp->page);
 	}
 	PG_END_TRY();
-	pfree(r.body);
+	pfree(fp->r.body);
 
 	gemini_progress_update(st->rec.pages, st->rec.trades_seen, st->rec.trades_new, st->max_tid,
 						   st->max_tid_time);
@@ -197,19 +217,137 @@ pull_one_page(PullState *st)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("paging trades of %s did not advance", st->symbol),
 				 errdetail("GET %s returned a full page of %d trades without a tid above " INT64_FORMAT ".",
-						   url, PAGE_SIZE, st->by_tid ? st->cursor_tid : before),
+						   fp->url, PAGE_SIZE, st->by_tid ? st->cursor_tid : before),
 				 errhint("Gemini's paging changed or the server is not Gemini; see gemini.quarantine for unusable trades.")));
 	st->by_tid = true;
 	st->cursor_tid = st->max_tid;
 	return true;
 }
 
+/* Fetch and store one page in the caller's transaction.  Returns false when caught up. */
+static bool
+pull_one_page(PullState *st)
+{
+	FetchedPage fp;
+
+	fetch_page(st, &fp);
+	return store_fetched_page(st, &fp);
+}
+
+/* Where a pull starts: the watermark, else `since`, else an hour ago. */
+static void
+choose_start(PullState *st, bool have_since, TimestampTz since)
+{
+	int64		watermark = 0;
+	bool		have_watermark = store_get_watermark(st->symbol, &watermark);
+
+	if (have_since || !have_watermark)
+	{
+		if (!have_since)
+			since = GetCurrentTimestamp() - DEFAULT_LOOKBACK_US;
+		st->by_tid = false;
+		st->since_ms = gemini_timestamptz_to_ms(since);
+		st->rec.start_mode = "timestamp";
+		st->rec.start_time = since;
+	}
+	else
+	{
+		st->by_tid = true;
+		st->cursor_tid = watermark;
+		st->rec.start_mode = "since_tid";
+		st->rec.start_tid = watermark;
+	}
+}
+
+/* The end of a pull, in its last transaction: watermark, record, warning. */
+static void
+finish_pull(PullState *st)
+{
+	if (st->max_tid > 0)
+		store_set_watermark(st->symbol, st->max_tid, st->max_tid_time, st->run_id);
+	st->rec.last_tid = st->max_tid;
+	store_pull_record(&st->rec);
+	if (st->rec.quarantined > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("gemini_pull_since(%s): " INT64_FORMAT " trades could not be stored and were quarantined",
+						st->symbol, st->rec.quarantined),
+				 errhint("SELECT reason, raw FROM gemini.quarantine WHERE run_id = " INT64_FORMAT ";", st->run_id)));
+}
+
+static void
+begin_xact(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "gemini_etl: SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+static void
+commit_xact(MemoryContext back_to)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(back_to);
+}
+
+/*
+ * The stream worker's backfill: the same paging as gemini_pull_since from
+ * the watermark, but each page is stored and the watermark moved in a
+ * transaction of its own, and no transaction is open while a request
+ * waits.  Called with no transaction open.
+ */
+int64
+gemini_backfill_symbol(const char *symbol, volatile sig_atomic_t *stop)
+{
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "gemini_etl backfill", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	PullState	st = {0};
+	bool		more = true;
+	int64		stored;
+
+	st.symbol = pstrdup(symbol);
+	st.symbol_lower = gemini_lower(symbol);
+	begin_xact();
+	st.run_id = store_next_run_id();
+	st.rec.run_id = st.run_id;
+	st.rec.symbol = st.symbol;
+	st.rec.started_at = GetCurrentTimestamp();
+	choose_start(&st, false, 0);
+	commit_xact(cxt);
+
+	while (more && !*stop)
+	{
+		MemoryContext page_cxt = AllocSetContextCreate(cxt, "gemini_etl backfill page", ALLOCSET_DEFAULT_SIZES);
+		FetchedPage fp;
+
+		MemoryContextSwitchTo(page_cxt);
+		fetch_page(&st, &fp);	/* no transaction open here */
+		begin_xact();
+		store_forget_partitions();
+		more = store_fetched_page(&st, &fp);
+		if (st.max_tid > 0)
+			store_set_watermark(st.symbol, st.max_tid, st.max_tid_time, st.run_id);
+		commit_xact(cxt);
+		MemoryContextDelete(page_cxt);
+	}
+	begin_xact();
+	finish_pull(&st);
+	commit_xact(cxt);
+
+	stored = st.rec.trades_new;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return stored;
+}
+
 Datum
 gemini_pull_since(PG_FUNCTION_ARGS)
 {
 	PullState	st = {0};
-	int64		watermark = 0;
-	bool		have_watermark;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -249,24 +387,7 @@ gemini_pull_since(PG_FUNCTION_ARGS)
 	st.rec.symbol = st.symbol;
 	st.rec.started_at = GetCurrentTimestamp();
 
-	have_watermark = store_get_watermark(st.symbol, &watermark);
-	if (!PG_ARGISNULL(1) || !have_watermark)
-	{
-		TimestampTz since = PG_ARGISNULL(1) ? GetCurrentTimestamp() - DEFAULT_LOOKBACK_US
-			: PG_GETARG_TIMESTAMPTZ(1);
-
-		st.by_tid = false;
-		st.since_ms = gemini_timestamptz_to_ms(since);
-		st.rec.start_mode = "timestamp";
-		st.rec.start_time = since;
-	}
-	else
-	{
-		st.by_tid = true;
-		st.cursor_tid = watermark;
-		st.rec.start_mode = "since_tid";
-		st.rec.start_tid = watermark;
-	}
+	choose_start(&st, !PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_TIMESTAMPTZ(1));
 
 	gemini_progress_begin(st.symbol, st.run_id);
 	PG_TRY();
@@ -280,17 +401,7 @@ gemini_pull_since(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 
-	if (st.max_tid > 0)
-		store_set_watermark(st.symbol, st.max_tid, st.max_tid_time, st.run_id);
-	st.rec.last_tid = st.max_tid;
-	store_pull_record(&st.rec);
-
-	if (st.rec.quarantined > 0)
-		ereport(WARNING,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("gemini_pull_since(%s): " INT64_FORMAT " trades could not be stored and were quarantined",
-						st.symbol, st.rec.quarantined),
-				 errhint("SELECT reason, raw FROM gemini.quarantine WHERE run_id = " INT64_FORMAT ";", st.run_id)));
+	finish_pull(&st);
 
 	SPI_finish();
 	PG_RETURN_INT64(st.rec.trades_new);

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "gemini_parse.h"
+#include "gemini_ws.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define GPI_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -205,5 +206,76 @@ const char *gpi_raw_text(gpi_span_cursor *c, json_object *v, gpi_arena *a);
  * written to t->bad_reason.  Returns 0 only when out of memory.
  */
 int			gpi_trade_from_json(json_object *el, gpi_arena *a, gp_trade *t);
+
+/* ---------- gw_common.c: pieces shared by the websocket parsers (gw_*.c) ---------- */
+
+/*
+ * Symbols in websocket frames and subscriptions: 1..GPI_WS_SYMBOL_MAX bytes
+ * (gw_message.symbol is char[32]) of ASCII letters, digits, '-', '_', '.'.
+ * Anything else (a space, '@', a quote...) is refused rather than copied,
+ * so a symbol can never change the meaning of a stream name we build.
+ */
+#define GPI_WS_SYMBOL_MAX 31
+
+/* 1 when s[0..len) is a symbol by the rule above. */
+int			gpi_ws_symbol_ok(const char *s, size_t len);
+
+/*
+ * Start parsing one frame: zero *msg, clear err, load the JSON and require
+ * a top-level object.  On GP_OK *root owns the tree.
+ */
+gp_status	gpi_ws_begin(const char *frame, size_t len, gw_message *msg,
+						 json_object **root, gp_error *err);
+
+/* Give msg its arena (msg->priv), sized for a frame of len bytes plus extra. */
+gp_status	gpi_ws_arena(gw_message *msg, size_t len, size_t extra, gp_error *err);
+
+/*
+ * Failure exit: free msg's arena and the tree, zero *msg, return st (err
+ * was filled by whoever failed).
+ */
+gp_status	gpi_ws_fail(gw_message *msg, json_object *root, gp_status st);
+
+/* err = "out of memory ..."; returns GP_ERR_JSON like the REST parsers do. */
+gp_status	gpi_ws_nomem(gp_error *err);
+
+/*
+ * If root is Gemini's {"result":"error","reason":R,"message":M}, make msg a
+ * GW_ERROR with error "R" or "R: M" and return 1; else return 0.
+ */
+int			gpi_ws_api_error(json_object *root, gw_message *msg);
+
+/* 1 when v is the JSON string lit (exactly, no embedded NUL). */
+int			gpi_ws_is_string(json_object *v, const char *lit);
+
+/*
+ * Typed required members of obj.  what names the object in the message
+ * ("trade", "trades[3]", ...): 'trade: missing field "price"'.  Integers
+ * must be non-negative (they are ids and times); decimals are copied into
+ * the arena.  GP_OK, GP_ERR_SHAPE, or GP_ERR_JSON when out of memory.
+ */
+gp_status	gpi_ws_get_int64(json_object *obj, const char *key, const char *what,
+							 int64_t *out, gp_error *err);
+gp_status	gpi_ws_get_decimal(json_object *obj, const char *key, const char *what,
+							   gpi_arena *a, const char **out, gp_error *err);
+gp_status	gpi_ws_get_array(json_object *obj, const char *key, const char *what,
+							 json_object **arr, gp_error *err);
+
+/* Required symbol member key, checked and upper-cased into dst[32]. */
+gp_status	gpi_ws_get_symbol(json_object *obj, const char *key, char *dst, gp_error *err);
+
+/* The same, best effort, for frames we ignore: dst stays "" when unusable. */
+void		gpi_ws_try_symbol(json_object *obj, const char *key, char *dst);
+
+/* "buy", "sell", "auction", "block" -> gp_side (via gp_side_name); 0 if none. */
+int			gpi_ws_side(const char *s, size_t len, gp_side *out);
+
+/*
+ * Price levels of the JSON array arr (member key, for messages) into
+ * out[0..length of arr).  is_bid < 0: v2 elements [side, price, size] with
+ * side "buy" or "sell"; is_bid 0/1: new API elements [price, size].
+ */
+gp_status	gpi_ws_levels(json_object *arr, const char *key, int is_bid,
+						  gpi_arena *a, gw_level *out, gp_error *err);
 
 #endif							/* GP_PARSE_INTERNAL_H */

@@ -109,4 +109,41 @@ extern void store_symbol(const StoreSymbol *s);
 /* Marks symbols absent from the given (upper-case) list as no longer listed. */
 extern void store_symbols_delist_others(const char **symbols, int n);
 
+/* --- stream_sink.c --- */
+typedef struct StoreBookChange
+{
+	const char *symbol;
+	TimestampTz received_at;
+	bool		is_bid;
+	const char *price;
+	const char *size;
+	bool		snapshot;
+	int64		update_id;		/* 0 = none */
+} StoreBookChange;
+
+/* Counters a flush adds to gemini.streams, and the state it sets. */
+typedef struct StreamStatusDelta
+{
+	const char *state;
+	int			pid;			/* 0 = NULL */
+	TimestampTz connected_since;	/* 0 = NULL */
+	TimestampTz last_message_at;	/* 0 = unchanged */
+	TimestampTz last_event_at;	/* 0 = unchanged */
+	int64		messages;
+	int64		trades_written;
+	int64		book_changes;
+	int64		dead_letters;
+	int64		backfilled;
+	int64		reconnects;
+	const char *error;			/* NULL = unchanged */
+} StreamStatusDelta;
+
+extern void store_book_changes(int stream_id, const StoreBookChange *c, int n);
+extern void store_top_of_book(const char *symbol, const char *bid, const char *bid_size,
+							  const char *ask, const char *ask_size, TimestampTz at);
+extern void store_dead_letter(int stream_id, const char *reason, const char *raw, size_t raw_len);
+extern void store_computed_candles(const char *symbol, const TimestampTz *minutes, int n);
+extern void store_stream_status(int stream_id, const StreamStatusDelta *d);
+extern bool store_stream_wanted(int stream_id);
+
 #endif

@@ -8,13 +8,21 @@
  *  - messages are NUL-terminated, results empty on failure;
  *  - a usable trade has decimal price/amount and a non-negative tid;
  *  - a trade's raw text, parsed again on its own, gives the same trade
- *    (this is what proves the raw-span scanner cut the body correctly).
+ *    (this is what proves the raw-span scanner cut the body correctly);
+ *  - a websocket message (gw_parse_v2, gw_parse_new) holds only exact
+ *    decimals, non-negative ids and times, an upper-case symbol and the
+ *    arrays its kind promises; a failed one is all zero;
+ *  - the subscribe builders' output is JSON naming exactly the streams
+ *    asked for, whatever the symbols were.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "gemini_parse.h"
+#include "gemini_ws.h"
 
 #define REQUIRE(cond) do { if (!(cond)) abort(); } while (0)
 
@@ -176,6 +184,215 @@ fuzz_scalars(const char *data, size_t size)
 	free(s);
 }
 
+static int
+is_zero_message(const gw_message *m)
+{
+	gw_message	z;
+
+	memset(&z, 0, sizeof(z));
+	return memcmp(m, &z, sizeof(z)) == 0;
+}
+
+/* A fixed-size text field: NUL-terminated inside its array. */
+#define REQUIRE_TERMINATED(field) REQUIRE(memchr((field), '\0', sizeof(field)) != NULL)
+
+static void
+check_ws_message(const gw_message *m)
+{
+	size_t		i;
+
+	REQUIRE((unsigned) m->kind <= (unsigned) GW_IGNORED);
+	REQUIRE_TERMINATED(m->symbol);
+	REQUIRE_TERMINATED(m->timeframe);
+	REQUIRE_TERMINATED(m->id);
+	REQUIRE_TERMINATED(m->error);
+	for (i = 0; m->symbol[i] != '\0'; i++)
+		REQUIRE(!(m->symbol[i] >= 'a' && m->symbol[i] <= 'z') &&
+				(unsigned char) m->symbol[i] > ' ' && m->symbol[i] != '@' &&
+				m->symbol[i] != '"');
+	REQUIRE((m->n_levels == 0) == (m->levels == NULL));
+	REQUIRE((m->n_trades == 0) == (m->trades == NULL));
+	REQUIRE((m->n_candles == 0) == (m->candles == NULL));
+	REQUIRE(m->first_update_id >= 0 && m->last_update_id >= 0 && m->event_time_ns >= 0);
+
+	for (i = 0; i < m->n_levels; i++)
+	{
+		REQUIRE(m->levels[i].is_bid == 0 || m->levels[i].is_bid == 1);
+		REQUIRE(gp_is_decimal(m->levels[i].price) && gp_is_decimal(m->levels[i].size));
+	}
+	for (i = 0; i < m->n_trades; i++)
+	{
+		const gw_trade *t = &m->trades[i];
+
+		REQUIRE(t->tid >= 0 && t->timestampms >= 0);
+		REQUIRE(gp_is_decimal(t->price) && gp_is_decimal(t->amount));
+		REQUIRE(strcmp(gp_side_name(t->side), "unknown") != 0);
+	}
+	for (i = 0; i < m->n_candles; i++)
+	{
+		const gp_candle *k = &m->candles[i];
+
+		REQUIRE(k->time_ms >= 0);
+		REQUIRE(gp_is_decimal(k->open) && gp_is_decimal(k->high) &&
+				gp_is_decimal(k->low) && gp_is_decimal(k->close) &&
+				gp_is_decimal(k->volume));
+	}
+	REQUIRE(m->bid == NULL || gp_is_decimal(m->bid));
+	REQUIRE(m->bid_size == NULL || gp_is_decimal(m->bid_size));
+	REQUIRE(m->ask == NULL || gp_is_decimal(m->ask));
+	REQUIRE(m->ask_size == NULL || gp_is_decimal(m->ask_size));
+
+	/* what each kind promises, and nothing of the others */
+	switch (m->kind)
+	{
+		case GW_TRADE:
+			REQUIRE(m->n_trades == 1 && m->symbol[0] != '\0' && m->n_levels == 0);
+			break;
+		case GW_BOOK_SNAPSHOT:
+		case GW_BOOK_UPDATE:
+			REQUIRE(m->symbol[0] != '\0' && m->n_candles == 0);
+			REQUIRE(m->kind == GW_BOOK_SNAPSHOT || m->n_trades == 0);
+			break;
+		case GW_CANDLES:
+			REQUIRE(m->symbol[0] != '\0' && m->timeframe[0] != '\0');
+			REQUIRE(m->n_levels == 0 && m->n_trades == 0);
+			break;
+		case GW_TOP_OF_BOOK:
+			REQUIRE(m->symbol[0] != '\0' && m->n_levels == 0 && m->n_trades == 0);
+			break;
+		case GW_HEARTBEAT:
+		case GW_ACK:
+		case GW_ERROR:
+		case GW_IGNORED:
+			REQUIRE(m->priv == NULL && m->n_levels == 0 && m->n_trades == 0 &&
+					m->n_candles == 0);
+			REQUIRE(m->kind == GW_ERROR || m->error[0] == '\0');
+			break;
+	}
+	if (m->kind == GW_ERROR)
+		REQUIRE(m->error[0] != '\0');
+}
+
+static void
+fuzz_ws(const char *data, size_t size)
+{
+	gw_message	m;
+	gp_error	e;
+	int			api;
+
+	for (api = 0; api < 2; api++)
+	{
+		gp_status	st = api ? gw_parse_new(data, size, &m, &e) : gw_parse_v2(data, size, &m, &e);
+
+		if (st == GP_OK)
+		{
+			REQUIRE(e.message[0] == '\0');
+			check_ws_message(&m);
+		}
+		else
+		{
+			REQUIRE(st == GP_ERR_JSON || st == GP_ERR_SHAPE);
+			check_error(&e);
+			REQUIRE(e.message[0] != '\0');
+			REQUIRE(is_zero_message(&m));
+		}
+		gw_message_free(&m);
+		gw_message_free(&m);
+		REQUIRE(is_zero_message(&m));
+	}
+}
+
+/* Symbols (and an id) cut out of the input, through both builders. */
+#define FUZZ_MAX_SYMBOLS 8
+
+static void
+fuzz_subscribe(const char *data, size_t size)
+{
+	char	   *copy;
+	const char *syms[FUZZ_MAX_SYMBOLS];
+	size_t		n = 0;
+	size_t		i;
+	size_t		start;
+	int			flags;
+	char	   *out;
+	json_object *o;
+	json_object *v;
+
+	if (size < 1 || size > 4096)
+		return;
+	flags = (unsigned char) data[0];
+	copy = malloc(size);
+	memcpy(copy, data + 1, size - 1);
+	copy[size - 1] = '\0';
+	/* split on ',' into NUL-terminated pieces; the first is the id */
+	start = 0;
+	for (i = 0; i <= size - 1 && n < FUZZ_MAX_SYMBOLS; i++)
+	{
+		if (i == size - 1 || copy[i] == ',')
+		{
+			copy[i] = '\0';
+			syms[n++] = copy + start;
+			start = i + 1;
+		}
+	}
+
+	out = gw_v2_subscribe(syms + 1, n - 1, flags & 1);
+	if (out != NULL)
+	{
+		json_object *subs;
+
+		REQUIRE(n > 1);
+		o = json_tokener_parse(out);
+		REQUIRE(o != NULL && json_object_object_get_ex(o, "subscriptions", &subs));
+		REQUIRE(json_object_array_length(subs) == ((flags & 1) ? 2u : 1u));
+		for (i = 0; i < json_object_array_length(subs); i++)
+		{
+			json_object *list;
+			size_t		k;
+
+			REQUIRE(json_object_object_get_ex(json_object_array_get_idx(subs, i), "symbols", &list));
+			REQUIRE(json_object_array_length(list) == n - 1);
+			for (k = 0; k < n - 1; k++)
+			{
+				const char *s = json_object_get_string(json_object_array_get_idx(list, k));
+				size_t		j;
+
+				REQUIRE(s != NULL && s[0] != '\0');
+				for (j = 0; s[j] != '\0'; j++)
+					REQUIRE(!(s[j] >= 'a' && s[j] <= 'z') && s[j] != '@' && s[j] != ' ');
+			}
+		}
+		json_object_put(o);
+		free(out);
+	}
+
+	out = gw_new_subscribe(syms[0], syms + 1, n - 1, flags & 2, flags & 4);
+	if (out != NULL)
+	{
+		json_object *params;
+		size_t		per = ((flags & 2) ? 1 : 0) + ((flags & 4) ? 1 : 0);
+
+		REQUIRE(n > 1 && per > 0);
+		o = json_tokener_parse(out);
+		REQUIRE(o != NULL && json_object_object_get_ex(o, "id", &v));
+		REQUIRE(strcmp(json_object_get_string(v), syms[0]) == 0);
+		REQUIRE(json_object_object_get_ex(o, "params", &params));
+		REQUIRE(json_object_array_length(params) == (n - 1) * per);
+		for (i = 0; i < json_object_array_length(params); i++)
+		{
+			const char *s = json_object_get_string(json_object_array_get_idx(params, i));
+			const char *at = strchr(s, '@');
+
+			/* one symbol, then exactly one of our two stream suffixes */
+			REQUIRE(at != NULL && at != s);
+			REQUIRE(strcmp(at, "@trade") == 0 || strcmp(at, "@depth@100ms") == 0);
+		}
+		json_object_put(o);
+		free(out);
+	}
+	free(copy);
+}
+
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -192,6 +409,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_symbols(buf, size);
 	fuzz_candles(buf, size);
 	fuzz_scalars(buf, size);
+	fuzz_ws(buf, size);
+	fuzz_subscribe(buf, size);
 	free(buf);
 	return 0;
 }

@@ -10,6 +10,10 @@
 
 #include "test_util.h"
 
+/* websocket groups (test_ws.c, test_ws_fixtures.c) */
+void		test_ws(void);
+void		test_ws_fixtures(void);
+
 int
 main(int argc, char **argv)
 {
@@ -27,6 +31,8 @@ main(int argc, char **argv)
 	test_symbols();
 	test_candles();
 	test_fixtures();
+	test_ws();
+	test_ws_fixtures();
 
 	printf("unit: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed == 0 ? 0 : 1;

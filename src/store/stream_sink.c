@@ -1,0 +1,239 @@
+/*
+ * stream_sink.c
+ *	  What a stream's flush writes besides trades: order-book changes, the
+ *	  top of book, dead letters, computed candles and the stream's status.
+ *
+ * Book changes go in as one INSERT ... SELECT FROM unnest(arrays) per flush.
+ * Candles are recomputed from gemini.trades for the minutes a flush touched,
+ * so a late trade (from the websocket or the REST backfill) updates its
+ * candle and a candle always agrees with the trades table.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "store/store.h"
+#include "store/spi_util.h"
+
+static SPIPlanPtr book_plan = NULL;
+static SPIPlanPtr top_plan = NULL;
+static SPIPlanPtr dead_plan = NULL;
+static SPIPlanPtr status_plan = NULL;
+static SPIPlanPtr desired_plan = NULL;
+
+static Datum
+cstring_array(const char *const *v, int n)
+{
+	Datum	   *e = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		e[i] = CStringGetTextDatum(v[i]);
+	return PointerGetDatum(construct_array(e, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+void
+store_book_changes(int stream_id, const StoreBookChange *c, int n)
+{
+	Oid			argtypes[8] = {TEXTARRAYOID, TIMESTAMPTZARRAYOID, BOOLARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, BOOLARRAYOID, INT8ARRAYOID, INT4OID};
+	Datum		v[8];
+	char		nulls[8] = "        ";
+	const char **sym,
+			  **price,
+			  **size;
+	Datum	   *ts,
+			   *bid,
+			   *snap,
+			   *uid;
+	bool	   *uid_null;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	SPIPlanPtr	plan;
+	DateADT		lo = 0,
+				hi = 0;
+
+	if (n <= 0)
+		return;
+	sym = palloc(sizeof(char *) * n);
+	price = palloc(sizeof(char *) * n);
+	size = palloc(sizeof(char *) * n);
+	ts = palloc(sizeof(Datum) * n);
+	bid = palloc(sizeof(Datum) * n);
+	snap = palloc(sizeof(Datum) * n);
+	uid = palloc(sizeof(Datum) * n);
+	uid_null = palloc(sizeof(bool) * n);
+	for (int i = 0; i < n; i++)
+	{
+		DateADT		d = store_day_of(c[i].received_at);
+
+		sym[i] = c[i].symbol;
+		price[i] = c[i].price;
+		size[i] = c[i].size;
+		ts[i] = TimestampTzGetDatum(c[i].received_at);
+		bid[i] = BoolGetDatum(c[i].is_bid);
+		snap[i] = BoolGetDatum(c[i].snapshot);
+		uid[i] = Int64GetDatum(c[i].update_id);
+		uid_null[i] = c[i].update_id == 0;
+		if (i == 0 || d < lo)
+			lo = d;
+		if (i == 0 || d > hi)
+			hi = d;
+	}
+	store_ensure_day_partitions("gemini.book_changes", lo, hi);
+	plan = spi_keep_plan(&book_plan,
+						 "INSERT INTO gemini.book_changes (symbol, received_at, side, price, size, snapshot, update_id, stream_id)"
+						 " SELECT u.s, u.t, CASE WHEN u.b THEN 'bid' ELSE 'ask' END, u.p::numeric, u.z::numeric, u.n, u.id, $8"
+						 "   FROM unnest($1::text[], $2::timestamptz[], $3::bool[], $4::text[], $5::text[], $6::bool[], $7::int8[])"
+						 "        AS u(s, t, b, p, z, n, id)",
+						 8, argtypes);
+	v[0] = cstring_array(sym, n);
+	v[1] = PointerGetDatum(construct_array(ts, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[2] = PointerGetDatum(construct_array(bid, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+	v[3] = cstring_array(price, n);
+	v[4] = cstring_array(size, n);
+	v[5] = PointerGetDatum(construct_array(snap, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+	v[6] = PointerGetDatum(construct_md_array(uid, uid_null, 1, dims, lbs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[7] = Int32GetDatum(stream_id);
+	spi_exec_checked(plan, v, nulls, SPI_OK_INSERT, "storing book changes");
+}
+
+void
+store_top_of_book(const char *symbol, const char *bid, const char *bid_size,
+				  const char *ask, const char *ask_size, TimestampTz at)
+{
+	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		v[6];
+	char		nulls[6] = "      ";
+	SPIPlanPtr	plan = spi_keep_plan(&top_plan,
+									 "INSERT INTO gemini.top_of_book AS t (symbol, bid, bid_size, ask, ask_size, updated_at)"
+									 " VALUES ($1, $2::numeric, $3::numeric, $4::numeric, $5::numeric, $6)"
+									 " ON CONFLICT (symbol) DO UPDATE SET bid = excluded.bid, bid_size = excluded.bid_size,"
+									 " ask = excluded.ask, ask_size = excluded.ask_size, updated_at = excluded.updated_at",
+									 6, argtypes);
+
+	v[0] = CStringGetTextDatum(symbol);
+	v[1] = bid ? CStringGetTextDatum(bid) : (Datum) 0;
+	nulls[1] = bid ? ' ' : 'n';
+	v[2] = bid_size ? CStringGetTextDatum(bid_size) : (Datum) 0;
+	nulls[2] = bid_size ? ' ' : 'n';
+	v[3] = ask ? CStringGetTextDatum(ask) : (Datum) 0;
+	nulls[3] = ask ? ' ' : 'n';
+	v[4] = ask_size ? CStringGetTextDatum(ask_size) : (Datum) 0;
+	nulls[4] = ask_size ? ' ' : 'n';
+	v[5] = TimestampTzGetDatum(at);
+	spi_exec_checked(plan, v, nulls, SPI_OK_INSERT, "storing the top of book");
+}
+
+void
+store_dead_letter(int stream_id, const char *reason, const char *raw, size_t raw_len)
+{
+	Oid			argtypes[3] = {INT4OID, TEXTOID, TEXTOID};
+	Datum		v[3];
+	SPIPlanPtr	plan = spi_keep_plan(&dead_plan,
+									 "INSERT INTO gemini.dead_letters (stream_id, reason, raw) VALUES ($1, $2, $3)",
+									 3, argtypes);
+
+	v[0] = Int32GetDatum(stream_id);
+	v[1] = CStringGetTextDatum(reason);
+	v[2] = PointerGetDatum(cstring_to_text_with_len(raw, (int) raw_len));
+	spi_exec_checked(plan, v, NULL, SPI_OK_INSERT, "storing a dead letter");
+}
+
+void
+store_computed_candles(const char *symbol, const TimestampTz *minutes, int n)
+{
+	Oid			argtypes[2] = {TEXTOID, TIMESTAMPTZARRAYOID};
+	Datum		v[2];
+	Datum	   *m;
+
+	if (n <= 0)
+		return;
+	m = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+		m[i] = TimestampTzGetDatum(minutes[i]);
+	v[0] = CStringGetTextDatum(symbol);
+	v[1] = PointerGetDatum(construct_array(m, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+
+	/*
+	 * Planned afresh each time, so the bounds prune to the right daily
+	 * partitions (see trades_sink.c on why a generic plan would not).
+	 */
+	if (SPI_execute_with_args(
+							  "INSERT INTO gemini.candles AS c (symbol, timeframe, bucket_start, open, high, low, close, volume, source)"
+							  " SELECT $1, '1m', b, (array_agg(price ORDER BY traded_at, tid))[1], max(price), min(price),"
+							  "        (array_agg(price ORDER BY traded_at DESC, tid DESC))[1], sum(amount), 'computed'"
+							  "   FROM (SELECT date_trunc('minute', traded_at, 'UTC') AS b, traded_at, tid, price, amount"
+							  "           FROM gemini.trades"
+							  "          WHERE symbol = $1 AND NOT broken"
+							  "            AND traded_at >= (SELECT min(x) FROM unnest($2) x)"
+							  "            AND traded_at < (SELECT max(x) FROM unnest($2) x) + interval '1 minute') t"
+							  "  WHERE b = ANY ($2)"
+							  "  GROUP BY b"
+							  " ON CONFLICT (symbol, timeframe, bucket_start, source) DO UPDATE"
+							  " SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,"
+							  "     volume = excluded.volume, updated_at = now()"
+							  " WHERE (c.open, c.high, c.low, c.close, c.volume)"
+							  "       IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)",
+							  2, argtypes, v, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "gemini_etl: computing candles failed");
+}
+
+void
+store_stream_status(int stream_id, const StreamStatusDelta *d)
+{
+	Oid			argtypes[13] = {INT4OID, TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID};
+	Datum		v[13];
+	char		nulls[13] = "             ";
+	SPIPlanPtr	plan = spi_keep_plan(&status_plan,
+									 "UPDATE gemini.streams SET state = $2, pid = coalesce($3, pid),"
+									 " connected_since = $4, last_message_at = coalesce($5, last_message_at),"
+									 " last_event_at = coalesce($6, last_event_at),"
+									 " messages = messages + $7, trades_written = trades_written + $8,"
+									 " book_changes = book_changes + $9, dead_letters = dead_letters + $10,"
+									 " backfilled = backfilled + $11, reconnects = reconnects + $12,"
+									 " last_error = coalesce($13, last_error),"
+									 " last_error_at = CASE WHEN $13 IS NULL THEN last_error_at ELSE now() END,"
+									 " stopped_at = CASE WHEN $2 = 'stopped' THEN now() ELSE stopped_at END"
+									 " WHERE stream_id = $1",
+									 13, argtypes);
+
+	v[0] = Int32GetDatum(stream_id);
+	v[1] = CStringGetTextDatum(d->state);
+	v[2] = Int32GetDatum(d->pid);
+	nulls[2] = d->pid ? ' ' : 'n';
+	v[3] = TimestampTzGetDatum(d->connected_since);
+	nulls[3] = d->connected_since ? ' ' : 'n';
+	v[4] = TimestampTzGetDatum(d->last_message_at);
+	nulls[4] = d->last_message_at ? ' ' : 'n';
+	v[5] = TimestampTzGetDatum(d->last_event_at);
+	nulls[5] = d->last_event_at ? ' ' : 'n';
+	v[6] = Int64GetDatum(d->messages);
+	v[7] = Int64GetDatum(d->trades_written);
+	v[8] = Int64GetDatum(d->book_changes);
+	v[9] = Int64GetDatum(d->dead_letters);
+	v[10] = Int64GetDatum(d->backfilled);
+	v[11] = Int64GetDatum(d->reconnects);
+	v[12] = d->error ? CStringGetTextDatum(d->error) : (Datum) 0;
+	nulls[12] = d->error ? ' ' : 'n';
+	spi_exec_checked(plan, v, nulls, SPI_OK_UPDATE, "updating the stream's status");
+}
+
+bool
+store_stream_wanted(int stream_id)
+{
+	Oid			argtypes[1] = {INT4OID};
+	Datum		v[1] = {Int32GetDatum(stream_id)};
+	bool		isnull;
+	SPIPlanPtr	plan = spi_keep_plan(&desired_plan,
+									 "SELECT desired = 'running' FROM gemini.streams WHERE stream_id = $1",
+									 1, argtypes);
+
+	spi_exec_checked(plan, v, NULL, SPI_OK_SELECT, "reading the stream's desired state");
+	if (SPI_processed == 0)
+		return false;
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
