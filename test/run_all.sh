@@ -5,7 +5,10 @@
 #   3. the replay server's self-test,
 #   4. pg_regress (make installcheck) against a throwaway PostgreSQL 15
 #      cluster with pg_cron and gemini_etl preloaded, talking to the replay
-#      server.
+#      server;
+#   5. TAP tests (prove test/t) of the stream worker: recorded and generated
+#      websocket sessions, forced disconnects, malformed frames, kill -9 of
+#      the worker and a server restart.
 # Prints one summary line "tests: N passed, M failed" and exits non-zero on failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +37,10 @@ pg_virtualenv "${PG_VENV_OPTS[@]}" make -s PG_CONFIG="$PG_CONFIG" installcheck 2
 passed=$((passed + $(grep -cE '^(ok|test) .*\.\.\. ok' "$workdir/regress.log")))
 failed=$((failed + $(grep -cE '\.\.\. FAILED' "$workdir/regress.log")))
 [ $rc -ne 0 ] && ! grep -q 'FAILED' "$workdir/regress.log" && failed=$((failed+1))
+
+# TAP: the stream worker in a cluster of its own (kill -9, restart, faults)
+REPO_ROOT=$PWD prove test/t/ 2>&1 | tee "$workdir/prove.log"; rc=${PIPESTATUS[0]}
+record "stream TAP tests (prove)" $rc
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

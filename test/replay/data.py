@@ -27,7 +27,8 @@ Two kinds of datasets exist:
 
 Datasets are shared between namespaces copy-on-write: a namespace clones one
 before changing it (state.Namespace.writable), so nothing here is per-request.
-The websocket side, when it comes, reads the same Dataset objects.
+The websocket side (ws*.py) reads the same Dataset objects and appends the
+trades it generates with Dataset.append_trade (O(1), views kept).
 """
 
 import bisect
@@ -97,6 +98,8 @@ def render_trade(tid, ts, price, amount, side, ints_as_strings=False):
 
 
 _BRK = (',"broken":false}', ',"broken":true}')
+_FMT = ('{"timestamp":%d,"timestampms":%d,"tid":%d,"price":"%s","amount":"%s",'
+        '"exchange":"gemini","type":"%s"}')
 
 
 def with_broken(plain, broken):
@@ -293,28 +296,8 @@ class Dataset:
         hit = self._candles.get(frame_ms)
         if hit is not None:
             return hit
-        D = decimal.Decimal
-        buckets = {}
-        for t, p, a, b in zip(self.ts, self.price, self.amount, self.broken):
-            if b:
-                continue
-            k = t - t % frame_ms
-            c = buckets.get(k)
-            pd = D(p)
-            if c is None:
-                buckets[k] = [p, p, pd, p, pd, p, D(a)]
-            else:
-                if pd > c[2]:
-                    c[1], c[2] = p, pd
-                if pd < c[4]:
-                    c[3], c[4] = p, pd
-                c[5] = p
-                c[6] = _DEC_CTX.add(c[6], D(a))
-        keys = sorted(buckets, reverse=True)[:MAX_CANDLES]
-        parts = []
-        for k in keys:
-            o, h, _, lo, _, c, v = buckets[k]
-            parts.append("[%d,%s,%s,%s,%s,%s]" % (k, o, h, lo, c, dec_text(v)))
+        buckets = candle_accumulate({}, self.ts, self.price, self.amount, self.broken, frame_ms)
+        parts = candle_parts(buckets)
         hit = (parts, ("[" + ",".join(parts) + "]").encode())
         self._candles[frame_ms] = hit
         return hit
@@ -353,6 +336,40 @@ class Dataset:
         self.plain.extend(other.plain)
         self.brk.extend(other.brk)
         self._changed()
+
+    def append_trade(self, tid, ts, price, amount, side, safe=False):
+        """Append one new (non-broken) trade with tid above the max, in O(1):
+        the rendered lists grow in place and cached views are extended rather
+        than rebuilt (the websocket generator appends every trade it sends).
+        safe=True: the texts need no JSON escaping (skips the check)."""
+        if self.tids and tid <= self.tids[-1]:
+            raise ValueError("appended tid must be above %d" % self.tids[-1])
+        self.rendered()
+        if safe and not self.ints_as_strings:
+            plain = _FMT % (ts // 1000, ts, tid, price, amount, side)
+        else:
+            plain = render_trade(tid, ts, price, amount, side, self.ints_as_strings)
+        self.tids.append(tid)
+        self.ts.append(ts)
+        self.price.append(price)
+        self.amount.append(amount)
+        self.side.append(side)
+        self.broken.append(0)
+        self.plain.append(plain)
+        self.brk.append(plain[:-1] + _BRK[0])
+        self.version += 1
+        if self._candles:
+            self._candles = {}
+        for k, v in list(self._views.items()):
+            if v.tids is not self.tids:         # a filtered copy (no broken trades)
+                v.tids.append(tid)
+                v.ts.append(ts)
+                v.rend.append(plain)
+            if v.mono:
+                if len(v.ts) > 1 and v.ts[-2] > ts:
+                    del self._views[k]          # no longer monotonic: rebuild on demand
+            else:
+                v.key.append(max(v.key[-1], ts) if v.key else ts)
 
     def shift(self, delta_ms):
         self.ts = [t + delta_ms for t in self.ts]
@@ -393,6 +410,39 @@ def dec_text(d):
     return s
 
 
+def candle_accumulate(buckets, ts, price, amount, broken, frame_ms):
+    """Add trades (parallel columns, tid order) to candle buckets
+    {bucket_ms: [open, high, high_dec, low, low_dec, close, volume_dec]};
+    broken trades are skipped.  -> buckets.  Used by Dataset.candles and,
+    incrementally, by the websocket candle updates (ws_gen.py)."""
+    D = decimal.Decimal
+    for t, p, a, b in zip(ts, price, amount, broken):
+        if b:
+            continue
+        k = t - t % frame_ms
+        c = buckets.get(k)
+        pd = D(p)
+        if c is None:
+            buckets[k] = [p, p, pd, p, pd, p, D(a)]
+        else:
+            if pd > c[2]:
+                c[1], c[2] = p, pd
+            if pd < c[4]:
+                c[3], c[4] = p, pd
+            c[5] = p
+            c[6] = _DEC_CTX.add(c[6], D(a))
+    return buckets
+
+
+def candle_parts(buckets, limit=MAX_CANDLES):
+    """Candle buckets -> element texts "[ms,o,h,l,c,v]", newest first."""
+    parts = []
+    for k in sorted(buckets, reverse=True)[:limit]:
+        o, h, _, lo, _, c, v = buckets[k]
+        parts.append("[%d,%s,%s,%s,%s,%s]" % (k, o, h, lo, c, dec_text(v)))
+    return parts
+
+
 # ---------------------------------------------------------------------------
 # recorded data (fixtures)
 # ---------------------------------------------------------------------------
@@ -406,10 +456,12 @@ class Fixtures:
         self.symbol_list = []       # lower-case, from rest_v1_symbols_*.json
         self.details = {}           # SYMBOL -> bytes (the fixture line, verbatim)
         self.files = []
+        self.dir = None             # the fixtures directory (ws_session.py reads it)
 
 
 def load_fixtures(fixtures_dir):
     fx = Fixtures()
+    fx.dir = fixtures_dir
     by_sym = {}                     # SYMBOL -> {tid: (ts, price, amount, side)}
 
     def add(sym, tid, ts, price, amount, side):

@@ -6,11 +6,21 @@ exercises it over HTTP (urllib; http.client keep-alive for the timing run;
 curl for the disconnect fault) and prints one line per failed check and
 `selftest: N passed, M failed` last.  Exit status 0 only when all passed.
 
-  /usr/bin/python3 test/replay/selftest.py [-v]
+  /usr/bin/python3 test/replay/selftest.py [-v] [--slow]
+
+--slow adds checks that take ~25 s more (websocket protocol pings every 20 s).
 
 The timing run pages 200,000 generated trades at 500/page and prints pages/s
 (client + server) and the server's own time per page; it is reported, not
 asserted.
+
+The websocket checks live in selftest_ws.py (aiohttp's ws client): v2
+recorded replay (exact frames, pacing, heartbeats after the end, session
+trades == REST), v2 generated (snapshot, count, candles, every trade in
+/truth and pageable, determinism, rate), faults (drop, stall, malformed,
+reject_connect), the new API (snapshot -> ack, trade shape, chained U/u,
+gap, requests, recorded conversion), ws/log and ws/sent.  It also prints
+the server's max generated send rate for 200,000 events (not asserted).
 """
 
 import csv
@@ -29,6 +39,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import selftest_ws  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "server.py")
@@ -767,7 +780,9 @@ def t_timing():
 
 def main():
     global S
-    tests = [t_basics, t_recorded, t_paging, t_generator, t_candles, t_faults, t_shift, t_timing]
+    tests = [t_basics, t_recorded, t_paging, t_generator, t_candles, t_faults]
+    tests += selftest_ws.tests(sys.modules[__name__])
+    tests += [t_shift, t_timing]
     try:
         S = Server("--generate", "GENUSD:200000:1")
     except Exception as e:

@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""server.py -- Gemini REST replay server for gemini_etl's tests.
+"""server.py -- Gemini REST + websocket replay server for gemini_etl's tests.
 
 Imitates api.gemini.com's public REST API (/v1/symbols, /v1/symbols/details,
 /v1/trades, /v2/candles) closely enough that the extension cannot tell the
 difference, serving real recorded trades (test/fixtures) plus generated trades
 at volume, with per-namespace fault injection and ground truth for tests.
+On the same port it serves Gemini's websockets (Market Data v2 and the new
+WebSocket API, see "Websockets" below) from the same per-namespace data.
 
 Usage:
   test/replay/server.py [--host 127.0.0.1] [--port 0] [--port-file PATH]
@@ -35,6 +37,45 @@ Examples:
   curl 'http://127.0.0.1:PORT/_admin/t/mytest/truth/GENUSD?format=csv'
   curl 'http://127.0.0.1:PORT/_admin/t/mytest/log?format=csv'
 
+Websockets (same port, same namespaces; modules ws*.py):
+  ws://127.0.0.1:PORT[/t/<token>]/v2/marketdata   Market Data v2: send
+      {"type":"subscribe","subscriptions":[{"name":"l2","symbols":["BTCUSD"]},
+       {"name":"candles_1m","symbols":["BTCUSD"]}]}
+  ws://127.0.0.1:PORT[/t/<token>]/ws?snapshot=-1  the new API (also at / and /t/<token>):
+      send {"id":1,"method":"subscribe","params":["btcusd@trade","btcusd@depth@100ms"]};
+      with snapshot != 0 each depth symbol's book comes first (U == u), then
+      {"id":1,"status":200}; trades {"E":ns,"s","t","p","q","m"} and depth diffs
+      {"e":"depthUpdate",...,"U":previous u,"u":>U}; protocol pings every 20 s.
+  What a connection gets depends on the namespace's ws config, set by
+      POST /_admin/t/<token>/ws {"mode":"recorded"|"generated","session":"2021-04-17",
+        "speed":0,"rate":1000,"count":10000,"seed":1,"trade_ratio":0.5,
+        "close_at_end":false,"faults":[...]}
+  (applies to connections opened afterwards; resets ws numbering and logs,
+  never the REST datasets; admin /config does not reset it):
+    recorded   replays fixture v2_marketdata_l2_session_<session>.jsonl (2021-04-05,
+               2021-04-17, 2021-06-23): v2 gets the frames of the subscribed symbols
+               plus heartbeats byte for byte, at the recorded pacing / speed (0 =
+               at once), then a heartbeat every 5 s (or a close frame if
+               close_at_end); the new API gets them converted (@trade: t = event_id,
+               E = timestamp*1e6; l2 -> chained depth diffs).  Every session trade
+               is in the recorded REST datasets (same tid, time, price, amount).
+    generated  per subscribed symbol a snapshot (book of 50+50 levels; v2 adds the
+               50 newest REST trades), then `count` events at `rate`/s (0 = as fast
+               as the client reads), a seeded mix of trades (share trade_ratio) and
+               one-level book updates; each trade is appended to the namespace's
+               REST dataset as it is sent (tid above the max, timestampms = send
+               time), so since_tid paging and /truth include it.  v2 heartbeats
+               every 5 s; v2 candles_* subscriptions get the dataset's candles and
+               the 2 newest every 1000 events.
+  ws faults: drop (TCP close without close frame after message K), stall (silence
+  after message K, socket open), malformed (extra bad frames before messages K..),
+  reject_connect (HTTP 503 for the first N upgrades), gap (new API: a diff skips
+  ahead); details in ws_config.py.  Logs: GET /_admin/t/<token>/ws/log (one row
+  per connection) and /ws/sent (every trade sent, with send time in us).
+  Example:
+    curl -XPOST http://127.0.0.1:PORT/_admin/t/mytest/ws \
+         -d '{"mode":"generated","rate":0,"count":200000,"faults":[{"kind":"drop","after":5000}]}'
+
 Modules (one purpose each):
   data.py    datasets (recorded from fixtures, generated from a seed), pages, candles, truth
   state.py   namespaces: datasets (copy-on-write), faults, route counters, request log
@@ -42,16 +83,22 @@ Modules (one purpose each):
   wire.py    the Reply value and Gemini-style bodies
   rest.py    the Gemini REST routes (exact semantics in its docstring)
   admin.py   the admin API (/_admin/...; summary in its docstring)
-  selftest.py  starts this server and checks all of the above
-A websocket side can be added as another module registering its routes (e.g.
-/v2/marketdata and /t/<token>/v2/marketdata) in build_app() before the 404
-fallback, reading the same Registry/Dataset objects.
+  ws.py        websocket routes, connection lifecycle, ws admin API (in its docstring)
+  ws_config.py ws config keys, ws fault kinds, connection and sent-trade logs
+  ws_conn.py   one connection: frame batching, message numbering, faults
+  ws_stream.py the send loops (rate / pacing / heartbeats) shared by both APIs
+  ws_v2.py     Market Data v2 protocol;  ws_new.py  the new WebSocket API
+  ws_gen.py    generated books and events, appending sent trades to REST, candles
+  ws_session.py recorded sessions (frames, pacing, REST agreement)
+  ws_wire.py   message texts, frame headers, order book
+  selftest.py  starts this server and checks all of the above (ws part: selftest_ws.py)
 
 Exit: SIGTERM or SIGINT stop the server cleanly (exit status 0).
 """
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -69,6 +116,7 @@ import admin  # noqa: E402
 import data  # noqa: E402
 import rest  # noqa: E402
 import state  # noqa: E402
+import ws  # noqa: E402
 
 log = logging.getLogger("replay")
 
@@ -117,7 +165,7 @@ def build_app(registry):
     app["registry"] = registry
     admin.add_routes(app)
     rest.add_routes(app)
-    # a websocket module would add its routes here
+    ws.add_routes(app)
     rest.add_fallback(app)
     return app
 
@@ -149,6 +197,8 @@ async def serve(app, args):
     log.info("listening on http://%s:%d (pid %d)", args.host, port, os.getpid())
     t0 = time.monotonic()
     app["registry"].warm()
+    gc.collect()
+    gc.freeze()     # the default datasets live forever: keep them out of GC scans
     log.info("datasets rendered in %.3f s", time.monotonic() - t0)
     await stop.wait()
     log.info("stopping")
