@@ -126,6 +126,15 @@ raise_http_status(const char *url, const char *symbol, const HttpResult *r)
 }
 
 void
+gemini_prefetch(const char *path)
+{
+	char	   *url = psprintf("%s%s", gemini_api_url, path);
+
+	http_prefetch(url);
+	pfree(url);
+}
+
+void
 gemini_get(const char *path, const char *symbol, HttpResult *r, char **url_out)
 {
 	char	   *url = psprintf("%s%s", gemini_api_url, path);

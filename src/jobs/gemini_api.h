@@ -24,6 +24,12 @@ extern char *gemini_lower(const char *s);
  */
 extern void gemini_get(const char *path, const char *symbol, HttpResult *r, char **url_out);
 
+/*
+ * Send GET api_url || path ahead (http_prefetch): a later gemini_get of the
+ * same path takes its response.  Never raises for the request's outcome.
+ */
+extern void gemini_prefetch(const char *path);
+
 /* Raise the error for a body the parser refused (malformed JSON, wrong shape, API error on 200). */
 extern void gemini_raise_parse_error(gp_status st, const gp_error *err, const char *url,
 									 const HttpResult *r, const char *what);

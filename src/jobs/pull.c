@@ -21,6 +21,10 @@
  */
 #include "postgres.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "common/hashfn.h"
@@ -61,6 +65,36 @@ typedef struct PullState
 	PullRecord	rec;
 } PullState;
 
+/*
+ * glibc gives the top of the heap back to the kernel as soon as more than
+ * 128 kB of it is free (M_TRIM_THRESHOLD).  Each page of a pull allocates
+ * and frees about a megabyte (the response, the memory of its INSERTs, the
+ * raw row and its compressed copy), so every page handed that memory back
+ * and faulted it in again, which cost about a tenth of a pull.  While a pull
+ * runs the threshold is raised; at its end (errors included) it goes back to
+ * glibc's default and the heap is trimmed, so the backend keeps no more
+ * memory than before.
+ */
+#define PULL_TRIM_THRESHOLD		(64 * 1024 * 1024)
+#define GLIBC_TRIM_THRESHOLD	(128 * 1024)
+
+static void
+pull_memory_begin(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_TRIM_THRESHOLD, PULL_TRIM_THRESHOLD);
+#endif
+}
+
+static void
+pull_memory_end(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_TRIM_THRESHOLD, GLIBC_TRIM_THRESHOLD);
+	malloc_trim(0);
+#endif
+}
+
 static int
 cmp_trade_tid(const void *a, const void *b)
 {
@@ -77,6 +111,34 @@ quarantine_trade(PullState *st, const gp_trade *t, const char *reason)
 		st->rec.quarantined++;
 }
 
+/*
+ * Sort a page by tid.  Gemini lists a page newest first, and when its tids
+ * strictly fall, reversing it gives the one order a sort can give, in a
+ * single pass; any other page is sorted.
+ */
+static void
+sort_oldest_first(gp_trades_page *page)
+{
+	size_t		n = page->n;
+	gp_trade   *t = page->trades;
+
+	for (size_t i = 1; i < n; i++)
+	{
+		if (t[i - 1].tid <= t[i].tid)
+		{
+			qsort(t, n, sizeof(gp_trade), cmp_trade_tid);
+			return;
+		}
+	}
+	for (size_t i = 0; i < n / 2; i++)
+	{
+		gp_trade	tmp = t[i];
+
+		t[i] = t[n - 1 - i];
+		t[n - 1 - i] = tmp;
+	}
+}
+
 /* Store one parsed page; returns the number of elements it held. */
 static size_t
 store_page(PullState *st, gp_trades_page *page, int64 now_ms)
@@ -87,7 +149,7 @@ store_page(PullState *st, gp_trades_page *page, int64 now_ms)
 				last_day = 0;
 
 	/* Oldest first, whatever order the page came in. */
-	qsort(page->trades, page->n, sizeof(gp_trade), cmp_trade_tid);
+	sort_oldest_first(page);
 
 	for (size_t i = 0; i < page->n; i++)
 	{
@@ -146,20 +208,24 @@ typedef struct FetchedPage
 	gp_trades_page page;
 } FetchedPage;
 
+/* The request of a page: by since_tid, or (the first one) by timestamp. */
+static char *
+page_path(const PullState *st, bool by_tid, int64 cursor_tid)
+{
+	if (by_tid)
+		return psprintf("/v1/trades/%s?since_tid=" INT64_FORMAT "&limit_trades=%d&include_breaks=true",
+						st->symbol_lower, cursor_tid, PAGE_SIZE);
+	return psprintf("/v1/trades/%s?timestamp=" INT64_FORMAT "&limit_trades=%d&include_breaks=true",
+					st->symbol_lower, st->since_ms, PAGE_SIZE);
+}
+
 /* Network half: GET and parse the next page.  Needs no transaction. */
 static void
 fetch_page(PullState *st, FetchedPage *fp)
 {
-	char	   *path;
+	char	   *path = page_path(st, st->by_tid, st->cursor_tid);
 	gp_error	err = {0};
 	gp_status	status;
-
-	if (st->by_tid)
-		path = psprintf("/v1/trades/%s?since_tid=" INT64_FORMAT "&limit_trades=%d&include_breaks=true",
-						st->symbol_lower, st->cursor_tid, PAGE_SIZE);
-	else
-		path = psprintf("/v1/trades/%s?timestamp=" INT64_FORMAT "&limit_trades=%d&include_breaks=true",
-						st->symbol_lower, st->since_ms, PAGE_SIZE);
 
 	memset(&fp->page, 0, sizeof(fp->page));
 	gemini_get(path, st->symbol, &fp->r, &fp->url);
@@ -224,13 +290,47 @@ store_fetched_page(PullState *st, FetchedPage *fp)
 	return true;
 }
 
+/*
+ * Will paging go on after this page, and from which tid?  The rule
+ * store_fetched_page applies once the page is stored (where a full page
+ * that does not advance is an error), computed from the parsed page alone.
+ */
+static bool
+next_page_cursor(const PullState *st, const gp_trades_page *page, int64 *next_tid)
+{
+	int64		max_tid = st->max_tid;
+
+	if (page->n < PAGE_SIZE)
+		return false;
+	for (size_t i = 0; i < page->n; i++)
+		if (page->trades[i].has_tid && page->trades[i].tid > max_tid)
+			max_tid = page->trades[i].tid;
+	if (max_tid <= st->max_tid || (st->by_tid && max_tid <= st->cursor_tid))
+		return false;
+	*next_tid = max_tid;
+	return true;
+}
+
 /* Fetch and store one page in the caller's transaction.  Returns false when caught up. */
 static bool
 pull_one_page(PullState *st)
 {
 	FetchedPage fp;
+	int64		next_tid;
 
 	fetch_page(st, &fp);
+
+	/*
+	 * Pipelining: the next page's cursor is known as soon as this page is
+	 * parsed, so its request goes out now, and travels and is answered
+	 * while this page is stored; the next fetch_page's gemini_get takes the
+	 * response (and retries it like any other if need be).  Only the
+	 * request paging makes next anyway is sent: after a full page that
+	 * moved the cursor.
+	 */
+	if (next_page_cursor(st, &fp.page, &next_tid))
+		gemini_prefetch(page_path(st, true, next_tid));
+
 	return store_fetched_page(st, &fp);
 }
 
@@ -294,54 +394,74 @@ commit_xact(MemoryContext back_to)
 	MemoryContextSwitchTo(back_to);
 }
 
-/*
- * The stream worker's backfill: the same paging as gemini_pull_since from
- * the watermark, but each page is stored and the watermark moved in a
- * transaction of its own, and no transaction is open while a request
- * waits.  Called with no transaction open.
- */
-int64
-gemini_backfill_symbol(const char *symbol, volatile sig_atomic_t *stop)
+/* The stream worker's backfill (see stream.h): a pull spread over transactions. */
+struct Backfill
+{
+	MemoryContext cxt;
+	PullState	st;
+};
+
+Backfill *
+gemini_backfill_begin(const char *symbol)
 {
 	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "gemini_etl backfill", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	PullState	st = {0};
-	bool		more = true;
-	int64		stored;
+	Backfill   *b = palloc0(sizeof(Backfill));
 
-	st.symbol = pstrdup(symbol);
-	st.symbol_lower = gemini_lower(symbol);
+	b->cxt = cxt;
+	b->st.symbol = pstrdup(symbol);
+	b->st.symbol_lower = gemini_lower(symbol);
 	begin_xact();
-	st.run_id = store_next_run_id();
-	st.rec.run_id = st.run_id;
-	st.rec.symbol = st.symbol;
-	st.rec.started_at = GetCurrentTimestamp();
-	choose_start(&st, false, 0);
-	commit_xact(cxt);
+	b->st.run_id = store_next_run_id();
+	b->st.rec.run_id = b->st.run_id;
+	b->st.rec.symbol = b->st.symbol;
+	b->st.rec.started_at = GetCurrentTimestamp();
+	choose_start(&b->st, false, 0);
+	commit_xact(old);
+	return b;
+}
 
-	while (more && !*stop)
-	{
-		MemoryContext page_cxt = AllocSetContextCreate(cxt, "gemini_etl backfill page", ALLOCSET_DEFAULT_SIZES);
-		FetchedPage fp;
+bool
+gemini_backfill_step(Backfill *b, int64 live_tid)
+{
+	MemoryContext old = CurrentMemoryContext;
+	MemoryContext page_cxt = AllocSetContextCreate(b->cxt, "gemini_etl backfill page", ALLOCSET_DEFAULT_SIZES);
+	FetchedPage fp;
+	bool		more;
 
-		MemoryContextSwitchTo(page_cxt);
-		fetch_page(&st, &fp);	/* no transaction open here */
-		begin_xact();
-		store_forget_partitions();
-		more = store_fetched_page(&st, &fp);
-		if (st.max_tid > 0)
-			store_set_watermark(st.symbol, st.max_tid, st.max_tid_time, st.run_id);
-		commit_xact(cxt);
-		MemoryContextDelete(page_cxt);
-	}
+	MemoryContextSwitchTo(page_cxt);
+	fetch_page(&b->st, &fp);	/* no transaction open here */
 	begin_xact();
-	finish_pull(&st);
-	commit_xact(cxt);
+	store_forget_partitions();
+	more = store_fetched_page(&b->st, &fp);
+	/* reached what the websocket delivers: the rest is live (overlap is deduplicated) */
+	if (live_tid > 0 && b->st.max_tid >= live_tid)
+		more = false;
+	if (b->st.max_tid > 0)
+		store_set_watermark(b->st.symbol, b->st.max_tid, b->st.max_tid_time, b->st.run_id);
+	commit_xact(old);
+	MemoryContextDelete(page_cxt);
+	return more;
+}
 
-	stored = st.rec.trades_new;
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
+int64
+gemini_backfill_end(Backfill *b)
+{
+	MemoryContext old = CurrentMemoryContext;
+	int64		stored = b->st.rec.trades_new;
+
+	MemoryContextSwitchTo(b->cxt);
+	begin_xact();
+	finish_pull(&b->st);
+	commit_xact(old);
+	MemoryContextDelete(b->cxt);
 	return stored;
+}
+
+void
+gemini_backfill_abort(Backfill *b)
+{
+	MemoryContextDelete(b->cxt);
 }
 
 Datum
@@ -390,13 +510,31 @@ gemini_pull_since(PG_FUNCTION_ARGS)
 	choose_start(&st, !PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_TIMESTAMPTZ(1));
 
 	gemini_progress_begin(st.symbol, st.run_id);
+	pull_memory_begin();
 	PG_TRY();
 	{
-		while (pull_one_page(&st))
+		bool		more;
+
+		/*
+		 * Each page runs in an SPI connection of its own, so its memory
+		 * (the body, the arrays, the texts) goes at its SPI_finish and a
+		 * pull of millions of trades runs in constant memory.  (SPI calls
+		 * return to their connection's memory context, so a context
+		 * switched to here would not hold.)
+		 */
+		do
+		{
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "gemini_etl: SPI_connect failed");
+			more = pull_one_page(&st);
+			SPI_finish();
 			CHECK_FOR_INTERRUPTS();
+		} while (more);
 	}
 	PG_FINALLY();
 	{
+		http_prefetch_cancel();
+		pull_memory_end();
 		gemini_progress_end();
 	}
 	PG_END_TRY();

@@ -26,13 +26,23 @@ extern void gemini_register_supervisor(void);
 extern bool gemini_supervisor_running(void);
 
 /*
- * Pages /v1/trades of symbol from its watermark up to now, committing each
- * page in a transaction of its own (so no transaction is open while a
- * request waits).  Must be called with no transaction open.  Returns the
- * number of trades newly stored; *stop is checked between pages.
+ * The stream's REST backfill, one page at a time so the worker keeps
+ * reading the websocket in between.  It pages /v1/trades of a symbol from
+ * its watermark, each page stored (and the watermark moved) in a
+ * transaction of its own, so no transaction is open while a request waits.
+ * Call with no transaction open.
+ *   begin: reads the watermark;
+ *   step:  one page; false once caught up, or once it has reached live_tid
+ *          (the first trade the websocket delivered; 0 = none yet);
+ *   end:   records the run in gemini.pulls; returns the trades it stored;
+ *   abort: forgets it (after an error).
  */
-extern int64 gemini_backfill_symbol(const char *symbol,
-									volatile sig_atomic_t *stop);
+typedef struct Backfill Backfill;
+
+extern Backfill *gemini_backfill_begin(const char *symbol);
+extern bool gemini_backfill_step(Backfill *b, int64 live_tid);
+extern int64 gemini_backfill_end(Backfill *b);
+extern void gemini_backfill_abort(Backfill *b);
 
 PGDLLEXPORT void gemini_stream_worker_main(Datum arg);
 PGDLLEXPORT void gemini_supervisor_main(Datum arg);

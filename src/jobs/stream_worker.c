@@ -12,8 +12,12 @@
  *
  * After every connect the worker subscribes, clears its books (they are
  * rebuilt from the fresh snapshot), and backfills through REST the trades
- * it missed, from the watermark (the last tid stored).  A trade seen by both
- * REST and the websocket is stored once (symbol + tid is the key).
+ * it missed, from the watermark (the last tid stored) up to the first trade
+ * the websocket delivers.  The backfill goes one page at a time between
+ * websocket reads, paced like any REST call, so live data keeps flowing; the
+ * watermark moves with the backfill until it meets the live stream, then
+ * with the live trades.  A trade seen by both REST and the websocket is
+ * stored once (symbol + tid is the key).
  *
  * The loop waits on its latch and the socket together, with a timeout that
  * is the next flush or watchdog deadline; no transaction is open while it
@@ -49,6 +53,7 @@
 #include "jobs/book.h"
 #include "jobs/gemini_api.h"
 #include "jobs/stream.h"
+#include "net/http.h"
 #include "store/store.h"
 
 #define MAX_SYMBOLS			64
@@ -72,6 +77,10 @@ typedef struct SymState
 	int			capm;
 	int64		max_tid;
 	TimestampTz max_tid_time;
+	/* REST backfill of this connection */
+	Backfill   *backfill;		/* running; NULL when done */
+	bool		caught_up;		/* the backfill reached the live stream */
+	int64		first_live_tid; /* first trade the websocket delivered */
 } SymState;
 
 typedef struct DeadLetter
@@ -303,7 +312,13 @@ flush(const char *state, const char *error)
 			store_ensure_day_partitions("gemini.trades", lo, hi);
 			store_trades(s->symbol, "ws", 0, s->trades, s->ntrades, &inserted, &updated);
 			st.delta.trades_written += inserted;
-			store_set_watermark(s->symbol, s->max_tid, s->max_tid_time, 0);
+			/*
+			 * The watermark means "everything up to here is stored": while
+			 * the backfill still fills the gap before the live trades, only
+			 * the backfill moves it.
+			 */
+			if (s->caught_up)
+				store_set_watermark(s->symbol, s->max_tid, s->max_tid_time, 0);
 			store_computed_candles(s->symbol, s->minutes, s->nminutes);
 		}
 		if (s->book.top_changed && s->book.ready)
@@ -377,7 +392,11 @@ handle_frame(const char *frame, size_t len, TimestampTz now)
 				add_dead("trade for a symbol this stream did not subscribe", frame, len);
 			else
 				for (size_t i = 0; i < m.n_trades; i++)
+				{
+					if (s->first_live_tid == 0)
+						s->first_live_tid = m.trades[i].tid;
 					add_trade(s, &m.trades[i], frame, len);
+				}
 			break;
 		case GW_BOOK_SNAPSHOT:
 			if (s == NULL)
@@ -492,15 +511,58 @@ respect_connect_limit(void)
 	st.nconnects++;
 }
 
+/* Start the REST backfill of every symbol (after the subscription). */
 static void
-backfill_all(void)
+backfill_begin_all(void)
 {
-	for (int i = 0; i < st.nsymbols && !got_sigterm; i++)
+	for (int i = 0; i < st.nsymbols; i++)
 	{
-		in_backfill = true;
-		st.delta.backfilled += gemini_backfill_symbol(st.sym[i].symbol, &got_sigterm);
-		in_backfill = false;
+		st.sym[i].backfill = gemini_backfill_begin(st.sym[i].symbol);
+		st.sym[i].caught_up = false;
+		st.sym[i].first_live_tid = 0;
 	}
+}
+
+static void
+backfill_abort_all(void)
+{
+	for (int i = 0; i < st.nsymbols; i++)
+	{
+		if (st.sym[i].backfill)
+			gemini_backfill_abort(st.sym[i].backfill);
+		st.sym[i].backfill = NULL;
+	}
+}
+
+/*
+ * One backfill page, of the first symbol still backfilling, when the REST
+ * pacing allows a request now.  Returns how long until it would (ms), or -1
+ * when no backfill is left.
+ */
+static long
+backfill_step(void)
+{
+	for (int i = 0; i < st.nsymbols; i++)
+	{
+		SymState   *s = &st.sym[i];
+		long		wait;
+
+		if (s->backfill == NULL)
+			continue;
+		wait = http_pace_wait_ms();
+		if (wait > 0)
+			return wait;
+		in_backfill = true;
+		if (!gemini_backfill_step(s->backfill, s->first_live_tid))
+		{
+			st.delta.backfilled += gemini_backfill_end(s->backfill);
+			s->backfill = NULL;
+			s->caught_up = true;
+		}
+		in_backfill = false;
+		return 0;
+	}
+	return -1;
 }
 
 /*
@@ -573,13 +635,13 @@ run_connection(bool *stop)
 		current = NULL;
 		return NULL;
 	}
-	backfill_all();
-	st.last_message_at = GetCurrentTimestamp();
+	backfill_begin_all();
 
 	while (!got_sigterm && why == NULL)
 	{
 		TimestampTz now = GetCurrentTimestamp();
 		long		to_flush = gemini_stream_flush_ms - TimestampDifferenceMilliseconds(st.last_flush, now);
+		long		to_backfill = backfill_step();
 		bool		full = ws_queued_bytes(c) >= (size_t) gemini_stream_max_buffer;
 		int			fd = ws_fd(c);
 		int			events = WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH;
@@ -589,6 +651,8 @@ run_connection(bool *stop)
 
 		if (!full && fd >= 0)
 			events |= WL_SOCKET_READABLE;
+		if (to_backfill >= 0)
+			to_flush = Min(to_flush, to_backfill);
 		(void) WaitLatchOrSocket(MyLatch, events, fd, Max(0, Min(to_flush, WAIT_SLICE_MS)), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		if (ConfigReloadPending)
@@ -623,6 +687,7 @@ run_connection(bool *stop)
 		}
 		(void) taken;
 	}
+	backfill_abort_all();
 	ws_close(c);
 	current = NULL;
 	if (TimestampDifferenceExceeds(st.connected_since, GetCurrentTimestamp(), STABLE_AFTER_MS))
@@ -745,6 +810,7 @@ gemini_stream_worker_main(Datum arg)
 			FlushErrorState();
 			AbortOutOfAnyTransaction();
 			in_backfill = false;
+			backfill_abort_all();
 			if (current)
 			{
 				ws_close(current);

@@ -13,6 +13,14 @@
  *  - CURLOPT_NOSIGNAL: PostgreSQL owns the process's signals (SIGALRM).
  *  - One easy handle and one multi handle per backend are kept, so
  *    consecutive pages reuse the TCP/TLS connection.
+ *  - A request may be started ahead (http_prefetch), so that it travels and
+ *    the server answers it while the caller stores the previous page; the
+ *    http_get of the same URL then completes it as its first attempt, with
+ *    the same polling, cancellation, timeout and retries as any other.
+ *    That transfer outlives the call that started it, so its state is
+ *    static (curl writes into it from later calls), and any other request,
+ *    or http_prefetch_cancel (the pull calls it on every exit, errors
+ *    included), discards it first.
  */
 #include "postgres.h"
 
@@ -37,10 +45,6 @@ StaticAssertDecl(CURL_ERROR_SIZE_GEMINI >= CURL_ERROR_SIZE, "curl error buffer t
 #define RETRY_AFTER_CAP_S	120
 #define POLL_SLICE_MS		50
 
-static CURL *easy = NULL;
-static CURLM *multi = NULL;
-static TimestampTz last_request_start = 0;
-
 /* Filled by the callbacks: plain C, malloc only. */
 typedef struct Transfer
 {
@@ -53,6 +57,19 @@ typedef struct Transfer
 	double		retry_after_s;
 	char		content_type[64];
 } Transfer;
+
+static CURL *easy = NULL;
+static CURLM *multi = NULL;
+static TimestampTz last_request_start = 0;
+
+/*
+ * The backend's one transfer: the easy handle is attached to the multi
+ * handle while xfer_active.  xfer_url (malloc'd) is what it fetches.
+ */
+static Transfer xfer;
+static char xfer_errbuf[CURL_ERROR_SIZE];
+static char *xfer_url = NULL;
+static bool xfer_active = false;
 
 void
 http_global_init(void)
@@ -171,19 +188,27 @@ interruptible_sleep(long ms)
 	}
 }
 
-/* Wait until 1/rate_limit_rps has passed since the previous request began. */
-static void
-pace(void)
+long
+http_pace_wait_ms(void)
 {
 	long		gap_ms;
 	long		waited;
 
 	if (gemini_rate_limit_rps <= 0 || last_request_start == 0)
-		return;
+		return 0;
 	gap_ms = (long) ceil(1000.0 / gemini_rate_limit_rps);
 	waited = TimestampDifferenceMilliseconds(last_request_start, GetCurrentTimestamp());
-	if (waited < gap_ms)
-		interruptible_sleep(gap_ms - waited);
+	return waited < gap_ms ? gap_ms - waited : 0;
+}
+
+/* Wait until 1/rate_limit_rps has passed since the previous request began. */
+static void
+pace(void)
+{
+	long		wait = http_pace_wait_ms();
+
+	if (wait > 0)
+		interruptible_sleep(wait);
 }
 
 static void
@@ -203,24 +228,37 @@ ensure_handles(void)
 	}
 }
 
-/*
- * One attempt.  Fills r (body palloc'd) and returns.  May raise only after
- * curl is done with the handle: for cancellation, or out of memory.
- */
+/* Detach and forget the transfer, finished or not (closes its connection if unfinished). */
 static void
-http_attempt(const char *url, HttpResult *r)
+transfer_discard(void)
 {
-	Transfer	t = {0};
-	char		errbuf[CURL_ERROR_SIZE] = {0};
-	CURLcode	code = CURLE_OK;
-	bool		cancelled = false;
-	bool		done = false;
-	int			running = 0;
+	if (!xfer_active)
+		return;
+	curl_multi_remove_handle(multi, easy);
+	free(xfer.buf);
+	free(xfer_url);
+	memset(&xfer, 0, sizeof(xfer));
+	xfer_url = NULL;
+	xfer_active = false;
+}
+
+/* Start GET url on the easy handle; returns without waiting for anything. */
+static void
+transfer_start(const char *url)
+{
+	char	   *url_copy;
 
 	ensure_handles();
+	transfer_discard();
+	url_copy = strdup(url);
+	if (url_copy == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+
 	curl_easy_reset(easy);
-	t.limit = (size_t) gemini_max_response_bytes;
-	t.retry_after_s = -1;
+	memset(&xfer, 0, sizeof(xfer));
+	memset(xfer_errbuf, 0, sizeof(xfer_errbuf));
+	xfer.limit = (size_t) gemini_max_response_bytes;
+	xfer.retry_after_s = -1;
 
 	curl_easy_setopt(easy, CURLOPT_URL, url);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
@@ -232,15 +270,34 @@ http_attempt(const char *url, HttpResult *r)
 	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) gemini_max_response_bytes);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &xfer);
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
-	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, &xfer);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, xfer_errbuf);
 	if (gemini_ca_file && gemini_ca_file[0])
 		curl_easy_setopt(easy, CURLOPT_CAINFO, gemini_ca_file);
 
 	last_request_start = GetCurrentTimestamp();
 	curl_multi_add_handle(multi, easy);
+	xfer_url = url_copy;
+	xfer_active = true;
+}
+
+/*
+ * Wait for the started transfer to end and fill r (body palloc'd).  May
+ * raise only after curl is done with the handle: for cancellation, or out
+ * of memory.
+ */
+static void
+transfer_wait(const char *url, HttpResult *r)
+{
+	Transfer	t;
+	CURLcode	code = CURLE_OK;
+	bool		cancelled = false;
+	bool		done = false;
+	int			running = 0;
+
+	Assert(xfer_active);
 	while (!done)
 	{
 		CURLMsg    *msg;
@@ -273,6 +330,12 @@ http_attempt(const char *url, HttpResult *r)
 		curl_multi_poll(multi, NULL, 0, POLL_SLICE_MS, NULL);
 	}
 	curl_multi_remove_handle(multi, easy);
+	/* From here on the transfer is ours alone: take it over. */
+	t = xfer;
+	memset(&xfer, 0, sizeof(xfer));
+	free(xfer_url);
+	xfer_url = NULL;
+	xfer_active = false;
 
 	r->fetched_at = GetCurrentTimestamp();
 	r->status = 0;
@@ -305,7 +368,7 @@ http_attempt(const char *url, HttpResult *r)
 	{
 		r->outcome = HTTP_TRANSPORT_ERROR;
 		snprintf(r->error, sizeof(r->error), "%s (curl error %d)",
-				 errbuf[0] ? errbuf : curl_easy_strerror(code), (int) code);
+				 xfer_errbuf[0] ? xfer_errbuf : curl_easy_strerror(code), (int) code);
 	}
 	else
 		r->outcome = HTTP_OK;
@@ -341,6 +404,27 @@ backoff_ms(int attempt, const HttpResult *r)
 }
 
 void
+http_prefetch(const char *url)
+{
+	int			running;
+
+	/* Never wait here: when pacing calls for a pause, http_get starts it later. */
+	if (gemini_rate_limit_rps > 0 && last_request_start != 0 &&
+		TimestampDifferenceMilliseconds(last_request_start, GetCurrentTimestamp()) <
+		(long) ceil(1000.0 / gemini_rate_limit_rps))
+		return;
+	transfer_start(url);
+	/* Send the request now; http_get reads the response (errors included). */
+	(void) curl_multi_perform(multi, &running);
+}
+
+void
+http_prefetch_cancel(void)
+{
+	transfer_discard();
+}
+
+void
 http_get(const char *url, HttpResult *result)
 {
 	int			attempt = 0;
@@ -348,8 +432,14 @@ http_get(const char *url, HttpResult *result)
 	for (;;)
 	{
 		memset(result, 0, sizeof(*result));
-		pace();
-		http_attempt(url, result);
+		if (attempt == 0 && xfer_active && strcmp(xfer_url, url) == 0)
+			transfer_wait(url, result);	/* prefetched: already under way */
+		else
+		{
+			pace();
+			transfer_start(url);
+			transfer_wait(url, result);
+		}
 		result->attempts = attempt + 1;
 		if (!http_is_retryable(result) || attempt >= gemini_max_retries)
 			return;

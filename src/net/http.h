@@ -43,6 +43,19 @@ extern void http_global_init(void);
  */
 extern void http_get(const char *url, HttpResult *result);
 
+/*
+ * Start GET url now without waiting, so the request travels while the caller
+ * works; the next http_get(url) completes it as its first attempt.  Does
+ * nothing when pacing would make it wait (http_get then paces as usual).
+ */
+extern void http_prefetch(const char *url);
+
+/* Drop a prefetched request that will not be asked for (any exit of a pull). */
+extern void http_prefetch_cancel(void);
+
+/* Milliseconds until gemini_etl.rate_limit_rps allows the next request (0 = now). */
+extern long http_pace_wait_ms(void);
+
 /* Does this outcome/status call for another attempt? */
 extern bool http_is_retryable(const HttpResult *r);
 

@@ -3,17 +3,77 @@
  *	  A /v1/trades body -> gp_trades_page.
  *
  * The page is the unit the pipeline loads, so this is on the hot path: one
- * json-c parse, one array of gp_trade, one arena for every string (raw text,
- * prices, amounts), and no per-field allocation.  Element-level problems are
- * left to gp_trade_element.c and never fail the page; only a body that is
- * not a JSON array (or is an API error) does.
+ * array of gp_trade, one arena for every string (raw text, prices, amounts),
+ * and no per-field allocation.  A page of the usual shape is read in one
+ * pass without json-c (gp_trades_fast.c); any other body goes through one
+ * json-c parse.  Element-level problems are left to gp_trade_element.c and
+ * never fail the page; only a body that is not a JSON array (or is an API
+ * error) does.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "parse_internal.h"
 
+static gp_status parse_trades_jsonc(const char *body, size_t len, gp_trades_page *out,
+									gp_error *err);
+
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+static int
+same_text(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+/*
+ * The fast path promises the json-c path's result: in a fuzz build, check
+ * every page it reads against json-c, and crash on any difference.
+ */
+static void
+check_fast_against_jsonc(const char *body, size_t len, const gp_trades_page *fast)
+{
+	gp_trades_page ref;
+	gp_error	err;
+	size_t		i;
+
+	if (parse_trades_jsonc(body, len, &ref, &err) != GP_OK)
+		abort();
+	if (ref.n != fast->n || ref.n_bad != fast->n_bad)
+		abort();
+	for (i = 0; i < ref.n; i++)
+	{
+		const gp_trade *a = &ref.trades[i];
+		const gp_trade *b = &fast->trades[i];
+
+		if (a->tid != b->tid || a->timestampms != b->timestampms || a->side != b->side ||
+			a->broken != b->broken || a->has_tid != b->has_tid ||
+			!same_text(a->price, b->price) || !same_text(a->amount, b->amount) ||
+			!same_text(a->bad_reason, b->bad_reason) || !same_text(a->raw, b->raw))
+			abort();
+	}
+	gp_trades_page_free(&ref);
+}
+#endif
+
 gp_status
 gp_parse_trades(const char *body, size_t len, gp_trades_page *out, gp_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	gpi_error_clear(err);
+
+	if (gpi_parse_trades_fast(body, len, out))
+	{
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+		check_fast_against_jsonc(body, len, out);
+#endif
+		return GP_OK;
+	}
+	return parse_trades_jsonc(body, len, out, err);
+}
+
+/* Any body: json-c's tree, then each element through gp_trade_element.c. */
+static gp_status
+parse_trades_jsonc(const char *body, size_t len, gp_trades_page *out, gp_error *err)
 {
 	json_object *root;
 	gp_status	st;

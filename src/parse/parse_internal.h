@@ -278,4 +278,15 @@ int			gpi_ws_side(const char *s, size_t len, gp_side *out);
 gp_status	gpi_ws_levels(json_object *arr, const char *key, int is_bid,
 						  gpi_arena *a, gw_level *out, gp_error *err);
 
+/* ---------- gp_trades_fast.c: usual /v1/trades bodies without json-c ---------- */
+
+/*
+ * When body is a trades page of the usual shape (see the file's header),
+ * fill out exactly as gp_parse_trades' json-c path would and return 1.
+ * Otherwise return 0 with out untouched: the body needs json-c (an element
+ * that is not a usable trade, an error object, escapes, floats, bad JSON,
+ * out of memory...).
+ */
+int			gpi_parse_trades_fast(const char *body, size_t len, gp_trades_page *out);
+
 #endif							/* GP_PARSE_INTERNAL_H */

@@ -16,6 +16,7 @@
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 #include "store/store.h"
 #include "store/spi_util.h"
@@ -48,15 +49,49 @@ static const char *break_sql =
 " WHERE t.symbol = $1 AND t.tid = ANY ($2) AND t.traded_at = ANY ($3)"
 "   AND t.tid = u.tid AND t.traded_at = u.ts AND NOT t.broken";
 
+/*
+ * A text[] of the n C strings found every stride bytes from strs, built in
+ * one allocation (construct_array would first need a text datum for each of
+ * the 1500 strings of a page).  The layout is construct_md_array's: 4-byte
+ * headers, each element int-aligned, padding zeroed.
+ */
 static Datum
 text_array(const char *const *strs, int n, size_t stride)
 {
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 	ArrayType  *arr;
+	Size		nbytes = 0;
+	char	   *p;
 
+	if (n <= 0)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
 	for (int i = 0; i < n; i++)
-		elems[i] = CStringGetTextDatum(*(const char *const *) ((const char *) strs + i * stride));
-	arr = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+	{
+		const char *s = *(const char *const *) ((const char *) strs + i * stride);
+
+		nbytes += INTALIGN(VARHDRSZ + strlen(s));
+		if (!AllocSizeIsValid(nbytes))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("array size exceeds the maximum allowed (%d)", (int) MaxAllocSize)));
+	}
+	nbytes += ARR_OVERHEAD_NONULLS(1);
+	arr = (ArrayType *) palloc0(nbytes);
+	SET_VARSIZE(arr, nbytes);
+	arr->ndim = 1;
+	arr->dataoffset = 0;
+	arr->elemtype = TEXTOID;
+	ARR_DIMS(arr)[0] = n;
+	ARR_LBOUND(arr)[0] = 1;
+	p = ARR_DATA_PTR(arr);
+	for (int i = 0; i < n; i++)
+	{
+		const char *s = *(const char *const *) ((const char *) strs + i * stride);
+		size_t		len = strlen(s);
+
+		SET_VARSIZE(p, VARHDRSZ + len);
+		memcpy(VARDATA(p), s, len);
+		p += INTALIGN(VARHDRSZ + len);
+	}
 	return PointerGetDatum(arr);
 }
 
