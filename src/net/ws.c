@@ -14,6 +14,7 @@
  * one non-blocking pass.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 #include "net/ws.h"
 
 #define RX_BUFFER_SIZE	(64 * 1024)
-#define MAX_SERVICE_PASSES 64
+#define MAX_SERVICE_PASSES 256
 
 typedef struct Frame
 {
@@ -332,15 +333,27 @@ size_t
 ws_service(WsClient *c)
 {
 	/*
-	 * One lws pass reads at most one rx buffer; keep going while it makes
-	 * progress, so a burst is drained without going back to the wait.
+	 * lws_service() does timers, connects and writes, but reads only a
+	 * little per call.  So data is pumped directly: while the socket is
+	 * readable, hand lws the readable event (lws_service_fd), then let it
+	 * drain what it buffered (forced service), until a pass brings nothing.
 	 */
-	for (int i = 0; i < MAX_SERVICE_PASSES && c->state != WS_CLOSED; i++)
+	lws_service(c->ctx, -1);
+	for (int i = 0; i < MAX_SERVICE_PASSES && c->state == WS_OPEN && c->wsi; i++)
 	{
 		size_t		before = c->queued_bytes + c->partial_len;
+		struct lws_pollfd pfd;
 
-		lws_service(c->ctx, -1);
-		if (c->queued_bytes + c->partial_len == before)
+		pfd.fd = lws_get_socket_fd(c->wsi);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (pfd.fd < 0 || poll(&pfd, 1, 0) <= 0)
+			pfd.revents = 0;
+		if (pfd.revents)
+			lws_service_fd(c->ctx, &pfd);
+		for (int k = 0; k < MAX_SERVICE_PASSES && lws_service_adjust_timeout(c->ctx, 1, 0) == 0; k++)
+			lws_service_tsi(c->ctx, -1, 0);
+		if (c->queued_bytes + c->partial_len == before && !pfd.revents)
 			break;
 	}
 	return c->queued;
