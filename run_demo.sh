@@ -53,6 +53,7 @@ PSQL=(psql -X -q -h "$DEMO_DIR" -p "$PORT" -U postgres -d postgres -v ON_ERROR_S
 echo "== 4/5 source of data"
 if curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$LIVE_URL/v1/symbols" 2>/dev/null | grep -q '^200$'; then
   API_URL=$LIVE_URL
+  WS_URL=wss://api.gemini.com/v2/marketdata
   echo "Gemini's live API ($LIVE_URL) is reachable: pulling live data."
 else
   echo "Gemini's live API ($LIVE_URL) is NOT reachable from this machine."
@@ -63,9 +64,13 @@ else
   echo $! > "$DEMO_DIR/replay.pid"
   for _ in $(seq 1 100); do [ -s "$DEMO_DIR/replay.port" ] && break; sleep 0.1; done
   API_URL="http://127.0.0.1:$(cat "$DEMO_DIR/replay.port")"
-  echo "Replay server: $API_URL"
+  WS_URL="ws://127.0.0.1:$(cat "$DEMO_DIR/replay.port")/v2/marketdata"
+  echo "Replay server: $API_URL (websocket: the recorded 2021-04-17 v2 session, replayed 10x faster)"
+  curl -sS -X POST -H 'Content-Type: application/json' "$API_URL/_admin/t/default/ws" \
+       -d '{"mode": "recorded", "session": "2021-04-17", "speed": 10}' >/dev/null
 fi
-"${PSQL[@]}" -c "ALTER SYSTEM SET gemini_etl.api_url = '$API_URL'" -c "SELECT pg_reload_conf()" >/dev/null
+"${PSQL[@]}" -c "ALTER SYSTEM SET gemini_etl.api_url = '$API_URL'" \
+            -c "ALTER SYSTEM SET gemini_etl.ws_url = '$WS_URL'" -c "SELECT pg_reload_conf()" >/dev/null
 
 echo "== 5/5 pipeline: CREATE EXTENSION, pull the last hour of BTCUSD and ETHUSD"
 "${PSQL[@]}" <<'SQL'
@@ -90,7 +95,21 @@ SELECT endpoint, symbol, count(*) AS pages, sum(length(body)) AS bytes FROM gemi
 SELECT * FROM gemini.check_partitions();
 SQL
 
+echo "== stream: BTCUSD and ETHUSD over the websocket for 10 seconds"
+"${PSQL[@]}" -c "SELECT gemini_stream_start('{BTCUSD,ETHUSD}') AS stream_id"
+sleep 10
+"${PSQL[@]}" <<'SQL'
+\x on
+SELECT stream_id, symbols, state, protocol, connected_since, messages, trades_written, book_changes,
+       backfilled, reconnects, dead_letters, last_error FROM gemini.stream_status;
+\x off
+SELECT * FROM gemini.top_of_book ORDER BY symbol;
+SELECT symbol, source, count(*) AS trades FROM gemini.trades GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT gemini_stream_stop() AS streams_stopped;
+SQL
+
 echo
 echo "Connect:   psql -h $DEMO_DIR -p $PORT -U postgres postgres"
 echo "Try:       SELECT gemini_pull_since('BTCUSD');  -- continues from the watermark"
+echo "           SELECT gemini_stream_start('{BTCUSD}'); SELECT * FROM gemini.stream_status;"
 echo "Stop all:  ./run_demo.sh stop"

@@ -194,7 +194,11 @@ default_locked_by_me(const char *parent)
 	return locked;
 }
 
-/* The same function as the worker runs, but in this transaction. */
+/*
+ * Run gemini.ensure_day_partitions() for req in the current transaction
+ * (SPI connected): the worker's one call, or the caller's own when the
+ * worker cannot be used.
+ */
 static void
 ensure_here(PartitionRequest *req)
 {
@@ -210,7 +214,6 @@ ensure_here(PartitionRequest *req)
 		elog(ERROR, "gemini.ensure_day_partitions returned no row");
 	req->created = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	req->default_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	req->done = true;
 }
 
 void
@@ -248,7 +251,10 @@ store_ensure_day_partitions(const char *parent, DateADT first, DateADT last)
 	 * work; then attach here, accepting that the locks last until commit.
 	 */
 	if (default_locked_by_me(parent))
+	{
 		ensure_here(&req);
+		req.done = true;
+	}
 	else
 		run_partition_worker(&req);
 
@@ -303,22 +309,11 @@ gemini_partition_worker_main(Datum arg)
 	StartTransactionCommand();
 	PG_TRY();
 	{
-		Oid			argtypes[3] = {TEXTOID, DATEOID, DATEOID};
-		Datum		values[3];
-		bool		isnull;
-
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		/* Never wait long: the requester may itself hold a conflicting lock. */
 		SPI_execute("SET LOCAL lock_timeout = '10s'", false, 0);
-		values[0] = CStringGetTextDatum(req->parent);
-		values[1] = DateADTGetDatum(req->first_day);
-		values[2] = DateADTGetDatum(req->last_day);
-		if (SPI_execute_with_args("SELECT created, default_rows FROM gemini.ensure_day_partitions($1::regclass, $2, $3)",
-								  3, argtypes, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "gemini.ensure_day_partitions returned no row");
-		req->created = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		req->default_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		ensure_here(req);
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
