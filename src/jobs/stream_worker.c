@@ -59,6 +59,7 @@
 #define MAX_SYMBOLS			64
 #define WAIT_SLICE_MS		50
 #define STATUS_EVERY_MS		1000
+#define CANDLES_EVERY_MS	1000
 #define BACKOFF_BASE_MS		1000
 #define BACKOFF_CAP_MS		60000
 #define STABLE_AFTER_MS		30000
@@ -72,7 +73,9 @@ typedef struct SymState
 	StoreTrade *trades;			/* buffered, in the flush context */
 	int			ntrades;
 	int			cap;
-	TimestampTz *minutes;		/* minutes touched by buffered trades */
+	TimestampTz *minutes;		/* minutes touched since the last candle
+								 * recompute (TopMemoryContext: kept across
+								 * flushes) */
 	int			nminutes;
 	int			capm;
 	int64		max_tid;
@@ -113,6 +116,7 @@ typedef struct Stream
 	StreamStatusDelta delta;
 	TimestampTz last_flush;
 	TimestampTz last_status;
+	TimestampTz last_candles;
 	bool		status_dirty;
 	/* connection */
 	TimestampTz connected_since;
@@ -214,7 +218,8 @@ add_trade(SymState *s, const gw_trade *t, const char *raw, size_t len)
 		if (s->nminutes == s->capm)
 		{
 			s->capm = s->capm ? s->capm * 2 : 16;
-			s->minutes = s->minutes ? repalloc(s->minutes, sizeof(TimestampTz) * s->capm) : palloc(sizeof(TimestampTz) * s->capm);
+			s->minutes = s->minutes ? repalloc(s->minutes, sizeof(TimestampTz) * s->capm)
+				: MemoryContextAlloc(TopMemoryContext, sizeof(TimestampTz) * s->capm);
 		}
 		s->minutes[s->nminutes++] = minute;
 	}
@@ -254,8 +259,6 @@ reset_buffers(void)
 	{
 		st.sym[i].trades = NULL;
 		st.sym[i].ntrades = st.sym[i].cap = 0;
-		st.sym[i].minutes = NULL;
-		st.sym[i].nminutes = st.sym[i].capm = 0;
 	}
 	st.changes = NULL;
 	st.nchanges = st.capc = 0;
@@ -282,6 +285,7 @@ static bool
 flush(const char *state, const char *error)
 {
 	bool		wanted;
+	bool		recomputed = false;
 	TimestampTz now = GetCurrentTimestamp();
 
 	SetCurrentStatementStartTimestamp();
@@ -319,7 +323,21 @@ flush(const char *state, const char *error)
 			 */
 			if (s->caught_up)
 				store_set_watermark(s->symbol, s->max_tid, s->max_tid_time, 0);
+		}
+
+		/*
+		 * Candles are recomputed from gemini.trades for the touched minutes
+		 * at most once a second (and at the last flush): a burst inside one
+		 * minute would otherwise re-aggregate that whole minute at every
+		 * flush.  They lag the trades by a second at most.
+		 */
+		if (s->nminutes > 0 &&
+			(strcmp(state, "streaming") != 0 ||
+			 TimestampDifferenceExceeds(st.last_candles, now, CANDLES_EVERY_MS)))
+		{
 			store_computed_candles(s->symbol, s->minutes, s->nminutes);
+			s->nminutes = 0;
+			recomputed = true;
 		}
 		if (s->book.top_changed && s->book.ready)
 		{
@@ -331,6 +349,8 @@ flush(const char *state, const char *error)
 			s->book.top_changed = false;
 		}
 	}
+	if (recomputed)
+		st.last_candles = now;
 	store_book_changes(st.id, st.changes, st.nchanges);
 	st.delta.book_changes += st.nchanges;
 	for (int i = 0; i < st.ndead; i++)

@@ -197,14 +197,14 @@ check_all_sent_stored('gen', 'GENUSD', 'after a forced disconnect');
 }
 like(psql("SELECT string_agg(DISTINCT left(reason, 40), '; ') FROM gemini.dead_letters WHERE stream_id = $s2"), qr/\w/, 'dead letters carry a reason');
 is(psql("SELECT state FROM gemini.stream_status WHERE stream_id = $s2"), 'streaming', 'the stream goes on');
-is(psql("SELECT count(*) FROM gemini.candles c,
+wait_for('computed candles agree with the trades table (recomputed within a second)', "SELECT count(*) FROM gemini.candles c,
      LATERAL (SELECT (array_agg(price ORDER BY traded_at, tid))[1] AS o, max(price) AS h, min(price) AS l,
                      (array_agg(price ORDER BY traded_at DESC, tid DESC))[1] AS cl, sum(amount) AS v
                 FROM gemini.trades t WHERE t.symbol = c.symbol AND NOT t.broken
                  AND date_trunc('minute', t.traded_at, 'UTC') = c.bucket_start) m
     WHERE c.symbol = 'GENUSD' AND c.source = 'computed'
-      AND (c.open, c.high, c.low, c.close, c.volume) IS DISTINCT FROM (m.o, m.h, m.l, m.cl, m.v)"),
-   '0', 'computed candles agree with the trades table');
+      AND (c.open, c.high, c.low, c.close, c.volume) IS DISTINCT FROM (m.o, m.h, m.l, m.cl, m.v)",
+   '0', 10);
 
 # ---------------------------------------------------------------------------
 # 3. kill -9 of the worker, then a server restart: the supervisor resumes.
