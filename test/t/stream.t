@@ -230,5 +230,20 @@ check_all_sent_stored('gen', 'GENUSD', 'after kill -9 and a restart');
 is(psql("SELECT gemini_stream_stop()"), '1', 'stop all');
 wait_for('after stop, no worker', "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'gemini_etl stream'", '0', 10);
 
+# ---------------------------------------------------------------------------
+# 4. Gemini's new WebSocket API: trades and depth with update ids; a gap in
+#    the ids forces a resync (reconnect, fresh snapshot, backfill).
+# ---------------------------------------------------------------------------
+admin('POST', '/t/newapi/config', '{"recorded": false, "datasets": {"NEWUSD": {"count": 300, "seed": 8, "start": "2026-11-01T00:00:00Z", "span_seconds": 600}}}');
+admin('POST', '/t/newapi/ws', '{"mode": "generated", "rate": 400, "count": 1500, "seed": 8, "faults": [{"kind": "gap", "at": 400}]}');
+point_at('newapi', 'new');
+my $s4 = psql("SELECT gemini_stream_start('{NEWUSD}')");
+is(psql("SELECT protocol FROM gemini.streams WHERE stream_id = $s4"), 'new', 'the URL selects the new API');
+wait_for('new API: the gap forced a resync', "SELECT reconnects >= 1 AND last_error LIKE '%gap%' FROM gemini.stream_status WHERE stream_id = $s4", 't', 60);
+check_all_sent_stored('newapi', 'NEWUSD', 'new API with a gap');
+wait_for('new API: top of book from the depth stream', "SELECT bid IS NOT NULL AND ask IS NOT NULL AND bid < ask FROM gemini.top_of_book WHERE symbol = 'NEWUSD'", 't', 20);
+is(psql("SELECT count(*) FROM gemini.book_changes WHERE symbol = 'NEWUSD' AND update_id IS NOT NULL") > 0 ? 1 : 0, 1, 'new API: book changes carry update ids');
+is(psql("SELECT gemini_stream_stop($s4)"), '1', 'new API stream stopped');
+
 pg_ctl('-m fast stop');
 done_testing();
