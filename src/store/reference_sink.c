@@ -99,15 +99,12 @@ void
 store_symbols_delist_others(const char **symbols, int n)
 {
 	Oid			argtypes[1] = {TEXTARRAYOID};
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 	Datum		v[1];
 	SPIPlanPtr	plan = spi_keep_plan(&delist_plan,
 									 "UPDATE gemini.symbols SET listed = false, updated_at = now()"
 									 " WHERE listed AND symbol <> ALL ($1)",
 									 1, argtypes);
 
-	for (int i = 0; i < n; i++)
-		elems[i] = CStringGetTextDatum(symbols[i]);
-	v[0] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	v[0] = spi_text_array(symbols, n, sizeof(char *));
 	spi_exec_checked(plan, v, NULL, SPI_OK_UPDATE, "delisting symbols");
 }

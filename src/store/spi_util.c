@@ -5,6 +5,9 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/memutils.h"
 
 #include "store/spi_util.h"
 
@@ -36,4 +39,50 @@ spi_exec_checked(SPIPlanPtr plan, Datum *values, const char *nulls, int expected
 	 */
 	if (rc != expected)
 		elog(ERROR, "gemini_etl: %s: unexpected SPI result %s", what, SPI_result_code_string(rc));
+}
+
+/*
+ * A text[] of the n C strings found every stride bytes from strs, built in
+ * one allocation (construct_array would first need a text datum for each of
+ * the 1500 strings of a page).  The layout is construct_md_array's: 4-byte
+ * headers, each element int-aligned, padding zeroed.
+ */
+Datum
+spi_text_array(const char *const *strs, int n, size_t stride)
+{
+	ArrayType  *arr;
+	Size		nbytes = 0;
+	char	   *p;
+
+	if (n <= 0)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
+	for (int i = 0; i < n; i++)
+	{
+		const char *s = *(const char *const *) ((const char *) strs + i * stride);
+
+		nbytes += INTALIGN(VARHDRSZ + strlen(s));
+		if (!AllocSizeIsValid(nbytes))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("array size exceeds the maximum allowed (%d)", (int) MaxAllocSize)));
+	}
+	nbytes += ARR_OVERHEAD_NONULLS(1);
+	arr = (ArrayType *) palloc0(nbytes);
+	SET_VARSIZE(arr, nbytes);
+	arr->ndim = 1;
+	arr->dataoffset = 0;
+	arr->elemtype = TEXTOID;
+	ARR_DIMS(arr)[0] = n;
+	ARR_LBOUND(arr)[0] = 1;
+	p = ARR_DATA_PTR(arr);
+	for (int i = 0; i < n; i++)
+	{
+		const char *s = *(const char *const *) ((const char *) strs + i * stride);
+		size_t		len = strlen(s);
+
+		SET_VARSIZE(p, VARHDRSZ + len);
+		memcpy(VARDATA(p), s, len);
+		p += INTALIGN(VARHDRSZ + len);
+	}
+	return PointerGetDatum(arr);
 }

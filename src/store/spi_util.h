@@ -15,4 +15,10 @@ extern SPIPlanPtr spi_keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oi
 /* Execute a kept plan; raise a clear error on anything but expected. */
 extern void spi_exec_checked(SPIPlanPtr plan, Datum *values, const char *nulls, int expected, const char *what);
 
+/*
+ * A text[] of n C strings found every `stride` bytes from strs (stride =
+ * sizeof(char *) for a plain array, or the size of a struct holding them).
+ */
+extern Datum spi_text_array(const char *const *strs, int n, size_t stride);
+
 #endif

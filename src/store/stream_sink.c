@@ -24,16 +24,6 @@ static SPIPlanPtr dead_plan = NULL;
 static SPIPlanPtr status_plan = NULL;
 static SPIPlanPtr desired_plan = NULL;
 
-static Datum
-cstring_array(const char *const *v, int n)
-{
-	Datum	   *e = palloc(sizeof(Datum) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		e[i] = CStringGetTextDatum(v[i]);
-	return PointerGetDatum(construct_array(e, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
 void
 store_book_changes(int stream_id, const StoreBookChange *c, int n)
 {
@@ -41,9 +31,6 @@ store_book_changes(int stream_id, const StoreBookChange *c, int n)
 	TEXTARRAYOID, BOOLARRAYOID, INT8ARRAYOID, INT4OID};
 	Datum		v[8];
 	char		nulls[8] = "        ";
-	const char **sym,
-			  **price,
-			  **size;
 	Datum	   *ts,
 			   *bid,
 			   *snap,
@@ -57,9 +44,6 @@ store_book_changes(int stream_id, const StoreBookChange *c, int n)
 
 	if (n <= 0)
 		return;
-	sym = palloc(sizeof(char *) * n);
-	price = palloc(sizeof(char *) * n);
-	size = palloc(sizeof(char *) * n);
 	ts = palloc(sizeof(Datum) * n);
 	bid = palloc(sizeof(Datum) * n);
 	snap = palloc(sizeof(Datum) * n);
@@ -69,9 +53,6 @@ store_book_changes(int stream_id, const StoreBookChange *c, int n)
 	{
 		DateADT		d = store_day_of(c[i].received_at);
 
-		sym[i] = c[i].symbol;
-		price[i] = c[i].price;
-		size[i] = c[i].size;
 		ts[i] = TimestampTzGetDatum(c[i].received_at);
 		bid[i] = BoolGetDatum(c[i].is_bid);
 		snap[i] = BoolGetDatum(c[i].snapshot);
@@ -89,11 +70,11 @@ store_book_changes(int stream_id, const StoreBookChange *c, int n)
 						 "   FROM unnest($1::text[], $2::timestamptz[], $3::bool[], $4::text[], $5::text[], $6::bool[], $7::int8[])"
 						 "        AS u(s, t, b, p, z, n, id)",
 						 8, argtypes);
-	v[0] = cstring_array(sym, n);
+	v[0] = spi_text_array(&c[0].symbol, n, sizeof(StoreBookChange));
 	v[1] = PointerGetDatum(construct_array(ts, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	v[2] = PointerGetDatum(construct_array(bid, n, BOOLOID, 1, true, TYPALIGN_CHAR));
-	v[3] = cstring_array(price, n);
-	v[4] = cstring_array(size, n);
+	v[3] = spi_text_array(&c[0].price, n, sizeof(StoreBookChange));
+	v[4] = spi_text_array(&c[0].size, n, sizeof(StoreBookChange));
 	v[5] = PointerGetDatum(construct_array(snap, n, BOOLOID, 1, true, TYPALIGN_CHAR));
 	v[6] = PointerGetDatum(construct_md_array(uid, uid_null, 1, dims, lbs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	v[7] = Int32GetDatum(stream_id);

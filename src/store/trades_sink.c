@@ -49,51 +49,6 @@ static const char *break_sql =
 " WHERE t.symbol = $1 AND t.tid = ANY ($2) AND t.traded_at = ANY ($3)"
 "   AND t.tid = u.tid AND t.traded_at = u.ts AND NOT t.broken";
 
-/*
- * A text[] of the n C strings found every stride bytes from strs, built in
- * one allocation (construct_array would first need a text datum for each of
- * the 1500 strings of a page).  The layout is construct_md_array's: 4-byte
- * headers, each element int-aligned, padding zeroed.
- */
-static Datum
-text_array(const char *const *strs, int n, size_t stride)
-{
-	ArrayType  *arr;
-	Size		nbytes = 0;
-	char	   *p;
-
-	if (n <= 0)
-		return PointerGetDatum(construct_empty_array(TEXTOID));
-	for (int i = 0; i < n; i++)
-	{
-		const char *s = *(const char *const *) ((const char *) strs + i * stride);
-
-		nbytes += INTALIGN(VARHDRSZ + strlen(s));
-		if (!AllocSizeIsValid(nbytes))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("array size exceeds the maximum allowed (%d)", (int) MaxAllocSize)));
-	}
-	nbytes += ARR_OVERHEAD_NONULLS(1);
-	arr = (ArrayType *) palloc0(nbytes);
-	SET_VARSIZE(arr, nbytes);
-	arr->ndim = 1;
-	arr->dataoffset = 0;
-	arr->elemtype = TEXTOID;
-	ARR_DIMS(arr)[0] = n;
-	ARR_LBOUND(arr)[0] = 1;
-	p = ARR_DATA_PTR(arr);
-	for (int i = 0; i < n; i++)
-	{
-		const char *s = *(const char *const *) ((const char *) strs + i * stride);
-		size_t		len = strlen(s);
-
-		SET_VARSIZE(p, VARHDRSZ + len);
-		memcpy(VARDATA(p), s, len);
-		p += INTALIGN(VARHDRSZ + len);
-	}
-	return PointerGetDatum(arr);
-}
 
 void
 store_trades(const char *symbol, const char *source, int64 run_id,
@@ -126,9 +81,9 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 	values[0] = CStringGetTextDatum(symbol);
 	values[1] = PointerGetDatum(construct_array(tids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[2] = PointerGetDatum(construct_array(ts, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[3] = text_array(&trades[0].price, n, sizeof(StoreTrade));
-	values[4] = text_array(&trades[0].amount, n, sizeof(StoreTrade));
-	values[5] = text_array(&trades[0].side, n, sizeof(StoreTrade));
+	values[3] = spi_text_array(&trades[0].price, n, sizeof(StoreTrade));
+	values[4] = spi_text_array(&trades[0].amount, n, sizeof(StoreTrade));
+	values[5] = spi_text_array(&trades[0].side, n, sizeof(StoreTrade));
 	values[6] = PointerGetDatum(construct_array(broken, n, BOOLOID, 1, true, TYPALIGN_CHAR));
 	values[7] = CStringGetTextDatum(source);
 	values[8] = Int64GetDatum(run_id);
