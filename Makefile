@@ -16,6 +16,10 @@ SHLIB_LINK  = -lcurl -ljson-c -lwebsockets
 REGRESS      = setup pull_basic pull_idempotent pull_faults pull_errors symbols_candles pull_progress
 REGRESS_OPTS = --dbname=contrib_regression
 
+# No LLVM bitcode: JIT inlining of this module buys nothing, and it doubles
+# build time.  Set before PGXS is included, which decides on the .bc rules.
+override with_llvm = no
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -23,5 +27,3 @@ include $(PGXS)
 # Zero warnings is a rule of the project: make them fatal in our own code.
 override CFLAGS += -Werror -Wno-error=deprecated-declarations
 
-# No LLVM bitcode: JIT inlining of this module buys nothing, and it doubles build time.
-override with_llvm = no
