@@ -8,6 +8,15 @@
  * lws_service() has returned.  Received frames are reassembled into a queue
  * of malloc'd buffers; the caller drains it.
  *
+ * Reassembly is bounded (max_message_bytes): a server sending one endless
+ * fragmented message must cost a connection, not the backend.  Past the
+ * cap only the message's first bytes are kept, for the caller to
+ * dead-letter, and the connection is dropped.
+ *
+ * Error texts may quote bytes from the network (a close reason, lws's
+ * connection error); every byte outside printable ASCII becomes '?', so the
+ * text can be stored whatever the database encoding is.
+ *
  * Debian's libwebsockets 4.1 has no external-poll hooks and lws_service()
  * ignores short timeouts, so the caller waits on ws_fd() itself (with
  * WaitLatchOrSocket) and calls ws_service(), which runs lws_service(ctx, -1):
@@ -45,6 +54,10 @@ struct WsClient
 	char	   *partial;
 	size_t		partial_len;
 	size_t		partial_cap;
+	size_t		max_message;	/* cap on partial_len (> 0) */
+	/* set once a message passed max_message: partial then holds its prefix */
+	bool		oversize;
+	size_t		oversize_seen;
 	/* received, complete frames */
 	Frame	   *head;
 	Frame	   *tail;
@@ -57,22 +70,60 @@ struct WsClient
 	bool		oom;
 };
 
+/*
+ * Append in[0..len) to dst (size dstsize, holding a NUL-terminated text),
+ * each byte outside printable ASCII as '?': the bytes come from the
+ * network, and the error text ends up in a text column and in the log.
+ */
+static void
+append_printable(char *dst, size_t dstsize, const void *in, size_t len)
+{
+	size_t		n = strlen(dst);
+	const unsigned char *p = in;
+
+	for (size_t i = 0; i < len && n + 1 < dstsize; i++)
+		dst[n++] = (p[i] >= 0x20 && p[i] < 0x7F) ? (char) p[i] : '?';
+	dst[n] = '\0';
+}
+
+/* error = what, or "what: detail" (detail made printable); the first cause wins. */
 static void
 set_error(WsClient *c, const char *what, const void *in, size_t len)
 {
-	size_t		n;
-
 	if (c->error[0])
 		return;					/* keep the first cause */
-	n = (size_t) snprintf(c->error, sizeof(c->error), "%s", what);
-	if (in != NULL && len > 0 && n + 3 < sizeof(c->error))
+	snprintf(c->error, sizeof(c->error), "%s", what);
+	if (in != NULL && len > 0)
 	{
-		size_t		room = sizeof(c->error) - n - 3;
-
-		memcpy(c->error + n, ": ", 2);
-		memcpy(c->error + n + 2, in, len < room ? len : room);
-		c->error[n + 2 + (len < room ? len : room)] = '\0';
+		append_printable(c->error, sizeof(c->error), ": ", 2);
+		append_printable(c->error, sizeof(c->error), in, len);
 	}
+}
+
+/*
+ * The server's close frame: in holds the payload, a big-endian status code
+ * then a UTF-8 reason (RFC 6455 5.5.1), both optional.  lws has already
+ * replaced a code that must not appear on the wire by 1002.
+ */
+static void
+set_close_error(WsClient *c, const unsigned char *in, size_t len)
+{
+	if (c->error[0])
+		return;
+	if (in == NULL || len < 2)
+	{
+		snprintf(c->error, sizeof(c->error), "websocket closed by the server (no status code)");
+		return;
+	}
+	snprintf(c->error, sizeof(c->error), "websocket closed by the server (code %u",
+			 (unsigned) ((in[0] << 8) | in[1]));
+	if (len > 2)
+	{
+		append_printable(c->error, sizeof(c->error), ": ", 2);
+		/* keep room for the closing parenthesis */
+		append_printable(c->error, sizeof(c->error) - 1, in + 2, len - 2);
+	}
+	append_printable(c->error, sizeof(c->error), ")", 1);
 }
 
 static bool
@@ -85,6 +136,9 @@ append_partial(WsClient *c, const void *in, size_t len)
 
 		while (cap < c->partial_len + len)
 			cap *= 2;
+		/* never more than the cap allows (the prefix of an oversize message aside) */
+		if (cap > c->max_message && c->partial_len + len <= c->max_message)
+			cap = c->max_message;
 		p = realloc(c->partial, cap);
 		if (p == NULL)
 			return false;
@@ -94,6 +148,44 @@ append_partial(WsClient *c, const void *in, size_t len)
 	memcpy(c->partial + c->partial_len, in, len);
 	c->partial_len += len;
 	return true;
+}
+
+/*
+ * The message being reassembled went past max_message: keep its first
+ * WS_OVERSIZE_PREFIX_BYTES (for the dead letter), give back the rest of
+ * the buffer, and record the error.  The caller then drops the
+ * connection: the rest of the message is never read.
+ */
+static void
+mark_oversize(WsClient *c, const void *in, size_t len)
+{
+	size_t		keep = WS_OVERSIZE_PREFIX_BYTES;
+
+	c->oversize = true;
+	c->oversize_seen = c->partial_len + len;
+	if (c->partial_len < keep)
+	{
+		size_t		more = keep - c->partial_len < len ? keep - c->partial_len : len;
+
+		if (!append_partial(c, in, more))
+			c->oom = true;
+	}
+	if (c->partial_len > keep)
+		c->partial_len = keep;
+	if (c->partial_cap > keep && c->partial_len > 0)
+	{
+		char	   *p = realloc(c->partial, c->partial_len);
+
+		if (p != NULL)			/* on failure the larger buffer simply stays */
+		{
+			c->partial = p;
+			c->partial_cap = c->partial_len;
+		}
+	}
+	if (!c->error[0])
+		snprintf(c->error, sizeof(c->error),
+				 "websocket message larger than %zu bytes (gemini_etl.ws_max_message_bytes)",
+				 c->max_message);
 }
 
 static bool
@@ -134,6 +226,25 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 				lws_callback_on_writable(wsi);
 			break;
 		case LWS_CALLBACK_CLIENT_RECEIVE:
+			if (c->oversize)
+				return -1;		/* already refused; nothing more is read */
+
+			/*
+			 * Refuse as soon as the message is known to be too large: the
+			 * bytes so far plus this chunk, plus what the current frame's
+			 * header still announces (so one huge frame is refused on its
+			 * first chunk).  Written so that nothing can overflow.
+			 */
+			{
+				size_t		room = c->max_message - c->partial_len;
+				size_t		rest = lws_remaining_packet_payload(wsi);
+
+				if (len > room || rest > room - len)
+				{
+					mark_oversize(c, in, len);
+					return -1;
+				}
+			}
 			if (!append_partial(c, in, len))
 			{
 				c->oom = true;
@@ -178,7 +289,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 			c->wsi = NULL;
 			break;
 		case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-			set_error(c, "websocket closed by the server", in, len > 2 ? len - 2 : 0);
+			set_close_error(c, in, len);
 			break;
 		case LWS_CALLBACK_WSI_DESTROY:
 			if (c->state != WS_CLOSED)
@@ -198,7 +309,7 @@ static const struct lws_protocols protocols[] = {
 };
 
 WsClient *
-ws_open(const char *url, const char *ca_file, char *errbuf, size_t errlen)
+ws_open(const char *url, const char *ca_file, size_t max_message_bytes, char *errbuf, size_t errlen)
 {
 	struct lws_context_creation_info info;
 	struct lws_client_connect_info cc;
@@ -240,6 +351,7 @@ ws_open(const char *url, const char *ca_file, char *errbuf, size_t errlen)
 	}
 	memcpy(c->host, p, hostlen);
 	c->host[hostlen] = '\0';
+	c->max_message = max_message_bytes ? max_message_bytes : WS_DEFAULT_MAX_MESSAGE_BYTES;
 	snprintf(c->path, sizeof(c->path), "%s%s", *host_end == '?' ? "/" : "", *host_end ? host_end : "/");
 
 	lws_set_log_level(0, NULL);
@@ -309,6 +421,9 @@ ws_close(WsClient *c)
 WsState
 ws_state(WsClient *c)
 {
+	/* the callback returned -1; lws may not have reported the close yet */
+	if (c->oversize)
+		c->state = WS_CLOSED;
 	if (c->oom && c->state != WS_CLOSED)
 	{
 		set_error(c, "out of memory receiving a websocket frame", NULL, 0);
@@ -403,4 +518,18 @@ size_t
 ws_queued_bytes(WsClient *c)
 {
 	return c->queued_bytes;
+}
+
+bool
+ws_oversize(WsClient *c, const char **prefix, size_t *prefix_len, size_t *bytes_seen)
+{
+	if (!c->oversize)
+		return false;
+	if (prefix)
+		*prefix = c->partial ? c->partial : "";
+	if (prefix_len)
+		*prefix_len = c->partial_len;
+	if (bytes_seen)
+		*bytes_seen = c->oversize_seen;
+	return true;
 }

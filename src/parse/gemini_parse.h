@@ -168,4 +168,23 @@ void		gp_candles_free(gp_candles *c);
  */
 int			gp_extract_api_error(const char *body, size_t len, gp_error *err);
 
+/* ---------- any bytes -> storable text ---------- */
+
+/*
+ * Copy of in[0..len) that a PostgreSQL text column accepts: NUL bytes and
+ * every byte of an ill-formed UTF-8 sequence (strictly: overlong forms,
+ * surrogates, code points above U+10FFFF and truncated sequences are
+ * ill-formed) are written as \xNN (upper-case hex); everything else is
+ * copied unchanged.  With utf8_ok 0 (the database encoding is not UTF-8)
+ * every byte >= 0x80 is escaped too, so the result is pure ASCII.
+ *
+ * One-way, for display: a backslash in the input stays as it is, so the
+ * original bytes cannot always be recovered from the result.
+ *
+ * Returns malloc'd NUL-terminated text (free it with free) and its length
+ * in *out_len (may be NULL), or NULL when out of memory.  in may be NULL
+ * when len is 0.
+ */
+char	   *gp_text_escape(const char *in, size_t len, int utf8_ok, size_t *out_len);
+
 #endif							/* GEMINI_PARSE_H */

@@ -35,55 +35,71 @@ cont(unsigned char b, unsigned char lo, unsigned char hi)
 }
 
 size_t
-gpi_utf8_invalid_at(const char *s, size_t len)
+gpi_utf8_seq_len(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *) s;
+	unsigned char c;
+	size_t		need;
+	unsigned char lo = 0x80;
+	unsigned char hi = 0xBF;
+	size_t		k;
+
+	if (len == 0)
+		return 0;
+	c = p[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		need = 1;
+	else if (c >= 0xE0 && c <= 0xEF)
+	{
+		need = 2;
+		if (c == 0xE0)
+			lo = 0xA0;			/* no overlong 3-byte forms */
+		else if (c == 0xED)
+			hi = 0x9F;			/* no UTF-16 surrogates */
+	}
+	else if (c >= 0xF0 && c <= 0xF4)
+	{
+		need = 3;
+		if (c == 0xF0)
+			lo = 0x90;			/* no overlong 4-byte forms */
+		else if (c == 0xF4)
+			hi = 0x8F;			/* nothing above U+10FFFF */
+	}
+	else
+		return 0;				/* C0, C1, F5..FF, or a stray continuation */
+
+	if (len <= need)
+		return 0;				/* truncated sequence */
+	if (!cont(p[1], lo, hi))
+		return 0;
+	for (k = 2; k <= need; k++)
+		if (!cont(p[k], 0x80, 0xBF))
+			return 0;
+	return need + 1;
+}
+
+size_t
+gpi_utf8_invalid_at(const char *s, size_t len)
+{
 	size_t		i = 0;
 
 	if (is_ascii(s, len))
 		return len;
 	while (i < len)
 	{
-		unsigned char c = p[i];
-		size_t		need;
-		unsigned char lo = 0x80;
-		unsigned char hi = 0xBF;
-		size_t		k;
+		size_t		n;
 
-		if (c < 0x80)
+		if ((unsigned char) s[i] < 0x80)
 		{
 			i++;
 			continue;
 		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c >= 0xE0 && c <= 0xEF)
-		{
-			need = 2;
-			if (c == 0xE0)
-				lo = 0xA0;		/* no overlong 3-byte forms */
-			else if (c == 0xED)
-				hi = 0x9F;		/* no UTF-16 surrogates */
-		}
-		else if (c >= 0xF0 && c <= 0xF4)
-		{
-			need = 3;
-			if (c == 0xF0)
-				lo = 0x90;		/* no overlong 4-byte forms */
-			else if (c == 0xF4)
-				hi = 0x8F;		/* nothing above U+10FFFF */
-		}
-		else
-			return i;			/* C0, C1, F5..FF, or a stray continuation */
-
-		if (len - i <= need)
-			return i;			/* truncated sequence */
-		if (!cont(p[i + 1], lo, hi))
+		n = gpi_utf8_seq_len(s + i, len - i);
+		if (n == 0)
 			return i;
-		for (k = 2; k <= need; k++)
-			if (!cont(p[i + k], 0x80, 0xBF))
-				return i;
-		i += need + 1;
+		i += n;
 	}
 	return len;
 }

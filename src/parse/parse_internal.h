@@ -111,6 +111,13 @@ int			gpi_is_decimal_n(const char *s, size_t len);
  */
 size_t		gpi_utf8_invalid_at(const char *s, size_t len);
 
+/*
+ * Length (1..4) of the well-formed UTF-8 sequence that starts at s[0], or 0
+ * when s[0] does not start one within len bytes (len 0 too).  ASCII bytes,
+ * NUL included, are sequences of length 1.
+ */
+size_t		gpi_utf8_seq_len(const char *s, size_t len);
+
 /* ---------- gp_json_load.c: bytes -> json-c tree ---------- */
 
 /*

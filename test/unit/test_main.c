@@ -33,6 +33,7 @@ main(int argc, char **argv)
 	test_fixtures();
 	test_ws();
 	test_ws_fixtures();
+	test_text_escape();
 
 	printf("unit: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed == 0 ? 0 : 1;

@@ -49,5 +49,6 @@ void		test_symbols(void);
 void		test_candles(void);
 void		test_fixtures(void);
 void		test_jsonc(void);
+void		test_text_escape(void);
 
 #endif							/* GP_TEST_UTIL_H */
