@@ -3,16 +3,56 @@
 -- Functions users call carry the gemini_ prefix and live in the extension's
 -- schema; data and state live in schema gemini.  Network-facing functions are
 -- revoked from PUBLIC and granted to gemini_etl_operator.
+--
+-- The privilege model (as pg_cron's): users read the tables, and change
+-- them only through the functions.  The C functions check the caller's right
+-- (EXECUTE, stream ownership) and then write the extension's own tables as
+-- the extension's owner, with search_path pinned; no table a worker trusts
+-- is writable by anyone but the owner.
+--
+-- This script is written the way pgspot wants it: search_path is pinned for
+-- the whole script, and every object is schema-qualified (@extschema@ for
+-- the functions, gemini for data, pg_catalog for built-ins), so an object
+-- planted in a schema on the installer's path can never be picked up.
 
 \echo Use "CREATE EXTENSION gemini_etl" to load this file. \quit
+
+SET LOCAL search_path = pg_catalog, pg_temp;
 
 CREATE SCHEMA gemini;
 COMMENT ON SCHEMA gemini IS 'gemini_etl: Gemini market data and pipeline state';
 
+-- The operator role is cluster-wide, and the extension may be installed in
+-- several databases: an existing role is adopted only when it is as harmless
+-- as the one this script would create (NOLOGIN, no special attributes, a
+-- member of no role), since it is granted the right to make the server talk
+-- to the network.
 DO $$
+DECLARE
+    r       pg_catalog.pg_roles;
+    unsafe  text[];
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gemini_etl_operator') THEN
+    SELECT * INTO r FROM pg_catalog.pg_roles WHERE rolname = 'gemini_etl_operator';
+    IF NOT FOUND THEN
         CREATE ROLE gemini_etl_operator NOLOGIN;
+        RETURN;
+    END IF;
+    unsafe := pg_catalog.array_remove(ARRAY[
+        CASE WHEN r.rolsuper THEN 'SUPERUSER' END,
+        CASE WHEN r.rolcanlogin THEN 'LOGIN' END,
+        CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END,
+        CASE WHEN r.rolcreatedb THEN 'CREATEDB' END,
+        CASE WHEN r.rolreplication THEN 'REPLICATION' END,
+        CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END], NULL)
+        OPERATOR(pg_catalog.||)
+        ARRAY(SELECT 'member of ' OPERATOR(pg_catalog.||) m.roleid::pg_catalog.regrole::text
+                FROM pg_catalog.pg_auth_members m WHERE m.member OPERATOR(pg_catalog.=) r.oid);
+    IF pg_catalog.cardinality(unsafe) OPERATOR(pg_catalog.>) 0 THEN
+        RAISE EXCEPTION 'role gemini_etl_operator already exists and is not safe to adopt'
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = pg_catalog.format('It has %s; gemini_etl grants this role network access and expects a NOLOGIN role with no attributes and no memberships.',
+                                             pg_catalog.array_to_string(unsafe, ', ')),
+                  HINT = 'ALTER ROLE gemini_etl_operator NOLOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS, revoke its memberships (or drop it), then CREATE EXTENSION again; grant gemini_etl_operator to the login roles that should use it.';
     END IF;
 END
 $$;
@@ -33,13 +73,57 @@ CREATE TABLE gemini.trades (
     broken      boolean     NOT NULL DEFAULT false,
     source      text        NOT NULL CHECK (source IN ('rest', 'ws')),
     run_id      bigint,
-    ingested_at timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (symbol, tid, traded_at)
+    ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 ) PARTITION BY RANGE (traded_at);
+-- Each partition has its own UNIQUE (symbol, tid, traded_at), made with it
+-- by gemini.ensure_day_partitions(), rather than an index on the parent:
+-- pg_dump dumps run-time partitions with their indexes, and a parent index
+-- (which CREATE EXTENSION makes before the restore attaches them) would
+-- make every restored partition's index twice and fail the restore.  (A
+-- unique key of a partitioned table must hold its partition key anyway, so
+-- it could not say "once per (symbol, tid)": gemini.trade_ids does.)
 -- Rows land here only if a daily partition is missing; gemini.check_partitions()
 -- and every partition creation report it.  The pull never routes rows here.
 CREATE TABLE gemini.trades_default PARTITION OF gemini.trades DEFAULT;
+ALTER TABLE gemini.trades_default ADD UNIQUE (symbol, tid, traded_at);
 COMMENT ON TABLE gemini.trades IS 'Curated Gemini trades, daily partitions (UTC) on traded_at';
+
+-- Every trade ever stored, keyed on (symbol, tid): the registry that makes a
+-- trade stored once whatever time each source reports for it (REST and the
+-- websocket can differ by a millisecond).  Every write to gemini.trades goes
+-- through it first, in the same statement.  Deleting trades removes their
+-- keys (a trigger); dropping old partitions of gemini.trades leaves their
+-- keys here, so a later pull does not bring those trades back; to re-import
+-- such a range, delete its keys here too.
+CREATE TABLE gemini.trade_ids (
+    symbol    text        NOT NULL,
+    tid       bigint      NOT NULL,
+    traded_at timestamptz NOT NULL,   -- the time of the stored row in gemini.trades
+    PRIMARY KEY (symbol, tid)
+);
+COMMENT ON TABLE gemini.trade_ids IS 'The (symbol, tid) of every trade in gemini.trades, and the traded_at it is stored under';
+
+-- A trade deleted from gemini.trades (or all of them, by TRUNCATE of the
+-- parent) leaves the registry too, so a later pull can store it again.
+-- Dropping or truncating a single partition keeps its keys (see above).
+CREATE FUNCTION gemini.forget_trade_ids() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM gemini.trade_ids k
+         WHERE k.symbol = OLD.symbol AND k.tid = OLD.tid AND k.traded_at = OLD.traded_at;
+        RETURN OLD;
+    END IF;
+    TRUNCATE gemini.trade_ids;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION gemini.forget_trade_ids() FROM PUBLIC;
+CREATE TRIGGER trades_forget_ids AFTER DELETE ON gemini.trades
+    FOR EACH ROW EXECUTE FUNCTION gemini.forget_trade_ids();
+CREATE TRIGGER trades_truncate_ids AFTER TRUNCATE ON gemini.trades
+    FOR EACH STATEMENT EXECUTE FUNCTION gemini.forget_trade_ids();
 
 ---------------------------------------------------------------------------
 -- Raw layer: every REST body exactly as received.
@@ -56,7 +140,8 @@ CREATE TABLE gemini.raw_pages (
     body        text        COMPRESSION lz4 NOT NULL
 ) PARTITION BY RANGE (fetched_at);
 CREATE TABLE gemini.raw_pages_default PARTITION OF gemini.raw_pages DEFAULT;
-CREATE INDEX ON gemini.raw_pages (run_id, page_no);
+-- per partition, like gemini.trades' key (see there)
+CREATE INDEX ON gemini.raw_pages_default (run_id, page_no);
 COMMENT ON TABLE gemini.raw_pages IS 'Raw REST response bodies, exactly as received, daily partitions on fetched_at';
 
 ---------------------------------------------------------------------------
@@ -67,7 +152,7 @@ CREATE TABLE gemini.watermarks (
     last_tid       bigint      NOT NULL,
     last_traded_at timestamptz,
     run_id         bigint,
-    updated_at     timestamptz NOT NULL DEFAULT now()
+    updated_at     timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 
 CREATE TABLE gemini.pulls (
@@ -89,7 +174,7 @@ CREATE TABLE gemini.pulls (
 
 CREATE TABLE gemini.quarantine (
     quarantine_id  bigserial PRIMARY KEY,
-    quarantined_at timestamptz NOT NULL DEFAULT now(),
+    quarantined_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     source         text        NOT NULL,   -- what sent it here, e.g. 'pull'
     symbol         text,
     tid            bigint,
@@ -115,7 +200,7 @@ CREATE TABLE gemini.symbols (
     contract_type   text,
     listed          boolean NOT NULL DEFAULT true,
     details         jsonb,
-    updated_at      timestamptz NOT NULL DEFAULT now()
+    updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 
 CREATE TABLE gemini.candles (
@@ -128,7 +213,7 @@ CREATE TABLE gemini.candles (
     close        numeric     NOT NULL,
     volume       numeric     NOT NULL,
     source       text        NOT NULL CHECK (source IN ('rest', 'computed')),
-    updated_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (symbol, timeframe, bucket_start, source)
 );
 
@@ -142,11 +227,18 @@ CREATE TABLE gemini.streams (
     ws_url          text        NOT NULL,   -- fixed at start, from gemini_etl.ws_url
     protocol        text        NOT NULL CHECK (protocol IN ('v2', 'new')),
     api_url         text        NOT NULL,   -- REST, for the backfill after each connect
-    database_name   text        NOT NULL DEFAULT current_database(),
-    run_as          regrole     NOT NULL DEFAULT current_user::regrole,
+    database_name   text        NOT NULL DEFAULT pg_catalog.current_database(),
+    -- the stream's owner: the role that started it; only it (or a superuser)
+    -- stops it, and the worker checks at every connect that it still may stream
+    run_as          regrole     NOT NULL,
     desired         text        NOT NULL DEFAULT 'running' CHECK (desired IN ('running', 'stopped')),
-    created_at      timestamptz NOT NULL DEFAULT now(),
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     stopped_at      timestamptz,
+    -- kept across worker restarts, so a persistent failure backs off and the
+    -- connect budget (gemini_etl.ws_max_connects_per_minute) holds whoever connects
+    failures        integer     NOT NULL DEFAULT 0,   -- consecutive, reset after a stable connection
+    retry_at        timestamptz,                      -- the supervisor starts no worker before this
+    recent_connects timestamptz[] NOT NULL DEFAULT '{}',
     -- written by the worker (at state changes and at each flush)
     state           text        NOT NULL DEFAULT 'connecting'
                                 CHECK (state IN ('connecting', 'streaming', 'backoff', 'stopped')),
@@ -168,16 +260,25 @@ CREATE VIEW gemini.stream_status AS
 SELECT stream_id, symbols, channels,
        -- the row says what the worker last wrote; a worker that died cannot say so
        CASE WHEN desired = 'stopped' THEN 'stopped'
+            WHEN alive THEN state
+            WHEN retry_at IS NOT NULL THEN 'backoff' -- failed; the supervisor retries at retry_at
             WHEN pid IS NULL THEN 'connecting'      -- launched, not yet reporting
-            WHEN NOT alive THEN 'stopped'
-            ELSE state END AS state,
+            ELSE 'stopped' END AS state,
        CASE WHEN alive THEN pid END AS pid,
        CASE WHEN alive THEN connected_since END AS connected_since,
        last_message_at, messages, trades_written, reconnects, last_error,
-       now() - last_event_at AS lag,
-       book_changes, dead_letters, backfilled, protocol, ws_url
-  FROM (SELECT s.*, EXISTS (SELECT 1 FROM pg_stat_activity a
-                             WHERE a.pid = s.pid AND a.backend_type = 'gemini_etl stream') AS alive
+       pg_catalog.now() OPERATOR(pg_catalog.-) last_event_at AS lag,
+       book_changes, dead_letters, backfilled, protocol, ws_url,
+       run_as AS owner, failures, retry_at, last_error_at
+  -- alive: the worker holds the stream's lock (locks.c; class "GSTR", space
+  -- 18245).  pg_locks, unlike pg_stat_activity, shows every backend to every
+  -- role, so the state is right for operators too.
+  FROM (SELECT s.*, EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                             WHERE l.locktype = 'advisory' AND l.granted AND l.pid = s.pid
+                               AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
+                                                  WHERE d.datname = pg_catalog.current_database())
+                               AND l.classid = 1196643410 AND l.objid = s.stream_id::pg_catalog.oid
+                               AND l.objsubid = 18245) AS alive
           FROM gemini.streams s) s;
 
 -- Order-book changes as received (snapshots included), daily partitions.
@@ -205,9 +306,11 @@ CREATE TABLE gemini.top_of_book (
 -- Frames a stream could not use, with the reason; the stream goes on.
 CREATE TABLE gemini.dead_letters (
     dead_letter_id bigserial PRIMARY KEY,
-    received_at    timestamptz NOT NULL DEFAULT now(),
+    received_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
     stream_id      integer,
     reason         text        NOT NULL,
+    -- the frame as received; bytes that are not valid text in the database
+    -- encoding (and NUL) are written as \xNN, so any frame can be kept
     raw            text        NOT NULL
 );
 
@@ -219,9 +322,19 @@ CREATE TABLE gemini.dead_letters (
 -- missing (UTC days), as CREATE TABLE + ATTACH so the parent is only
 -- ShareUpdateExclusive-locked.  Returns how many it made and how many rows
 -- sit in the parent's DEFAULT partition (which should always be 0).
+--
+-- SECURITY DEFINER so that operators (and the pull, the stream and the
+-- supervisor) can make partitions of tables they may only read; so it
+-- accepts only the extension's own partitioned tables, whose keys are plain
+-- columns, and only days Gemini can have trades for.  Bounds are written as
+-- ISO UTC literals, and DateStyle and TimeZone are pinned, so no session
+-- setting can shift a partition by a time zone.
 CREATE FUNCTION gemini.ensure_day_partitions(parent regclass, first_day date, last_day date,
                                              OUT created integer, OUT default_rows bigint)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET timezone = 'UTC'
 AS $$
 DECLARE
     nsp  text;
@@ -231,9 +344,26 @@ DECLARE
     d    date;
 BEGIN
     created := 0;
+    IF parent IS NULL OR parent NOT IN ('gemini.trades'::regclass, 'gemini.raw_pages'::regclass,
+                                        'gemini.book_changes'::regclass)
+       OR NOT EXISTS (SELECT 1 FROM pg_depend dep
+                       WHERE dep.classid = 'pg_class'::regclass AND dep.objid = parent
+                         AND dep.refclassid = 'pg_extension'::regclass AND dep.deptype = 'e'
+                         AND dep.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'gemini_etl')) THEN
+        RAISE EXCEPTION 'gemini.ensure_day_partitions only makes partitions of gemini_etl''s own tables'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('%s is not gemini.trades, gemini.raw_pages or gemini.book_changes.', parent),
+                  HINT = 'Partition your own tables yourself (or with pg_partman).';
+    END IF;
     IF first_day IS NULL OR last_day IS NULL OR last_day < first_day THEN
         RAISE EXCEPTION 'invalid partition range % .. %', first_day, last_day
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF first_day < date '2015-01-01' OR last_day > (now() AT TIME ZONE 'UTC')::date + 7 THEN
+        RAISE EXCEPTION 'refusing to create partitions of % for % .. %', parent, first_day, last_day
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Gemini has no data before 2015-01-01, and partitions are made at most a week ahead.',
+                  HINT = 'This guards against runaway partition creation from bad timestamps.';
     END IF;
     IF last_day - first_day > 400 THEN
         RAISE EXCEPTION 'refusing to create % daily partitions of % at once', last_day - first_day + 1, parent
@@ -246,17 +376,25 @@ BEGIN
       FROM pg_inherits i JOIN pg_partitioned_table p ON p.partrelid = i.inhparent
      WHERE i.inhparent = parent AND p.partdefid = i.inhrelid;
 
-    -- Serialise makers of partitions of this parent (short: this runs in its own transaction).
-    PERFORM pg_advisory_xact_lock(hashtext('gemini_etl.partitions'), parent::oid::integer);
+    -- Serialise makers of partitions of this parent: SHARE UPDATE EXCLUSIVE
+    -- conflicts with itself, is what ATTACH takes anyway, and (unlike an
+    -- advisory lock key) cannot be taken by roles that may only read.
+    EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', parent);
     FOR d IN SELECT generate_series(first_day, last_day, interval '1 day')::date LOOP
         part := format('%s_p%s', rel, to_char(d, 'YYYYMMDD'));
         CONTINUE WHEN to_regclass(format('%I.%I', nsp, part)) IS NOT NULL;
         EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)',
                        nsp, part, parent);
+        -- each partition's own indexes (the parents have none; see gemini.trades)
+        IF parent = 'gemini.trades'::regclass THEN
+            EXECUTE format('ALTER TABLE %I.%I ADD UNIQUE (symbol, tid, traded_at)', nsp, part);
+        ELSIF parent = 'gemini.raw_pages'::regclass THEN
+            EXECUTE format('CREATE INDEX ON %I.%I (run_id, page_no)', nsp, part);
+        END IF;
         BEGIN
             EXECUTE format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)',
                            parent, nsp, part,
-                           (d::timestamp AT TIME ZONE 'UTC'), ((d + 1)::timestamp AT TIME ZONE 'UTC'));
+                           to_char(d, 'YYYY-MM-DD') || ' 00:00:00+00', to_char(d + 1, 'YYYY-MM-DD') || ' 00:00:00+00');
         EXCEPTION WHEN check_violation THEN
             RAISE EXCEPTION 'cannot create partition %.% of %: its DEFAULT partition holds rows for %', nsp, part, parent, d
                 USING ERRCODE = 'check_violation',
@@ -297,24 +435,29 @@ END
 $$;
 
 ---------------------------------------------------------------------------
--- Functions.
+-- Functions.  Each pins search_path: the C code's SQL is schema-qualified
+-- too, but a function that is called by a superuser (a pg_cron job, say)
+-- must never resolve a name through the caller's path.
 ---------------------------------------------------------------------------
-CREATE FUNCTION gemini_pull_since(symbol text, since timestamptz DEFAULT NULL)
+CREATE FUNCTION @extschema@.gemini_pull_since(symbol text, since timestamptz DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'gemini_pull_since'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION gemini_pull_since(text, timestamptz) IS
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gemini_pull_since(text, timestamptz) IS
     'Incremental REST pull of a symbol''s trades from its watermark (or from since); returns trades newly stored';
 
-CREATE FUNCTION gemini_pull_symbols()
+CREATE FUNCTION @extschema@.gemini_pull_symbols()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'gemini_pull_symbols'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
-CREATE FUNCTION gemini_pull_candles(symbol text, timeframe text DEFAULT '1m')
+CREATE FUNCTION @extschema@.gemini_pull_candles(symbol text, timeframe text DEFAULT '1m')
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'gemini_pull_candles'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION gemini.pull_progress_rows(
     OUT pid integer, OUT symbol text, OUT run_id bigint, OUT started_at timestamptz,
@@ -322,42 +465,91 @@ CREATE FUNCTION gemini.pull_progress_rows(
     OUT current_tid bigint, OUT current_traded_at timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'gemini_pull_progress'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
-CREATE FUNCTION gemini_stream_start(symbols text[], channels text[] DEFAULT '{l2,trades}')
+CREATE FUNCTION @extschema@.gemini_stream_start(symbols text[], channels text[] DEFAULT '{l2,trades}')
 RETURNS integer
 AS 'MODULE_PATHNAME', 'gemini_stream_start'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION gemini_stream_start(text[], text[]) IS
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gemini_stream_start(text[], text[]) IS
     'Starts a background worker streaming these symbols; returns the stream id';
 
-CREATE FUNCTION gemini_stream_stop(stream_id integer DEFAULT NULL)
+CREATE FUNCTION @extschema@.gemini_stream_stop(stream_id integer DEFAULT NULL)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'gemini_stream_stop'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gemini_stream_stop(integer) IS
+    'Stops one of your streams, or all of them when NULL (a superuser: anyone''s); returns how many were stopped';
 
 -- Live counters of running pulls (needs gemini_etl in shared_preload_libraries).
 CREATE VIEW gemini.pull_progress AS SELECT * FROM gemini.pull_progress_rows();
 
 ---------------------------------------------------------------------------
--- Privileges: least privilege, network functions for operators only.
+-- pg_dump: the data and state a dump must keep.
+--
+-- pg_dump leaves out the rows of an extension's own tables unless they are
+-- marked here; without this a restored database has no watermarks, and its
+-- next pull starts an hour back and leaves a gap.  A table added later
+-- that holds data or state must be marked here too (test/t/dump_restore.t
+-- compares every table of schema gemini after a restore).  What pg_dump 15
+-- does (measured; the test checks it):
+--  * A marked table's rows are dumped, and restored into the table that
+--    CREATE EXTENSION makes.  No filter: every row is state, including
+--    stopped streams (whether a restored stream runs is the supervisor's
+--    business).
+--  * A sequence keeps its position only if it is marked itself (marking the
+--    table of a serial column is not enough).  Unmarked, the first pull
+--    after a restore would take a run_id the restored gemini.pulls holds.
+--  * The daily partitions are made at run time and are not members of the
+--    extension: pg_dump dumps each in full like a user's table (CREATE
+--    TABLE, ATTACH PARTITION, its rows, its indexes), marked or not.
+--    Marking a partitioned parent does nothing (it has no rows of its own),
+--    so the parents are not marked.  The parents have no indexes: with one,
+--    ATTACH PARTITION on restore would make each partition's index from it
+--    before the dumped CREATE INDEX, which then fails ("already exists"),
+--    so pg_restore -1 or --exit-on-error would fail.
+--  * The DEFAULT partitions are members: their rows (normally none) survive
+--    only because they are marked.
 ---------------------------------------------------------------------------
-REVOKE ALL ON FUNCTION gemini_pull_since(text, timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION gemini_pull_symbols() FROM PUBLIC;
-REVOKE ALL ON FUNCTION gemini_pull_candles(text, text) FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('gemini.trades_default', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.trade_ids', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.raw_pages_default', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.book_changes_default', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.watermarks', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.pulls', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.quarantine', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.symbols', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.candles', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.streams', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.top_of_book', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.dead_letters', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.run_id_seq', '');
+-- One call per statement: each updates the extension's catalog row.
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('gemini.quarantine', 'quarantine_id')::pg_catalog.regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('gemini.streams', 'stream_id')::pg_catalog.regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('gemini.dead_letters', 'dead_letter_id')::pg_catalog.regclass, '');
+
+---------------------------------------------------------------------------
+-- Privileges: least privilege, network functions for operators only.
+-- Operators read every table; they write none: every change goes through
+-- the functions above, which check ownership and write as the extension's
+-- owner.
+---------------------------------------------------------------------------
+REVOKE ALL ON FUNCTION @extschema@.gemini_pull_since(text, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.gemini_pull_symbols() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.gemini_pull_candles(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gemini.ensure_day_partitions(regclass, date, date) FROM PUBLIC;
-REVOKE ALL ON FUNCTION gemini_stream_start(text[], text[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION gemini_stream_stop(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION gemini_stream_start(text[], text[]) TO gemini_etl_operator;
-GRANT EXECUTE ON FUNCTION gemini_stream_stop(integer) TO gemini_etl_operator;
-GRANT EXECUTE ON FUNCTION gemini_pull_since(text, timestamptz) TO gemini_etl_operator;
-GRANT EXECUTE ON FUNCTION gemini_pull_symbols() TO gemini_etl_operator;
-GRANT EXECUTE ON FUNCTION gemini_pull_candles(text, text) TO gemini_etl_operator;
+REVOKE ALL ON FUNCTION @extschema@.gemini_stream_start(text[], text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.gemini_stream_stop(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_stream_start(text[], text[]) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_stream_stop(integer) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_pull_since(text, timestamptz) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_pull_symbols() TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_pull_candles(text, text) TO gemini_etl_operator;
 GRANT EXECUTE ON FUNCTION gemini.ensure_day_partitions(regclass, date, date) TO gemini_etl_operator;
 
 GRANT USAGE ON SCHEMA gemini TO gemini_etl_operator;
 GRANT SELECT ON ALL TABLES IN SCHEMA gemini TO gemini_etl_operator;
-GRANT INSERT, UPDATE ON gemini.trades, gemini.raw_pages, gemini.watermarks, gemini.pulls,
-                        gemini.quarantine, gemini.symbols, gemini.candles, gemini.streams,
-                        gemini.book_changes, gemini.top_of_book, gemini.dead_letters TO gemini_etl_operator;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA gemini TO gemini_etl_operator;

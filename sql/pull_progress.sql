@@ -40,6 +40,27 @@ SELECT count(*) AS running_pulls FROM gemini.pull_progress;
 SELECT count(*) AS stored_after_cancel FROM gemini.trades WHERE symbol = 'PRGUSD';
 SELECT count(*) AS watermark_after_cancel FROM gemini.watermarks WHERE symbol = 'PRGUSD';
 
+-- A pull ended by FATAL (pg_terminate_backend) leaves no progress row
+-- behind: FATAL skips the pull's cleanup, the exit callback does not.
+SELECT dblink_connect('doomed', format('dbname=%s port=%s host=%s', current_database(),
+       current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1))) AS connected;
+SELECT dblink_exec('doomed', format('SET gemini_etl.api_url = %L', current_setting('gemini_etl.api_url')));
+SELECT dblink_exec('doomed', 'SET gemini_etl.rate_limit_rps = 4');
+SELECT dblink_send_query('doomed', $$SELECT gemini_pull_since('PRGUSD', '2026-05-01 00:00+00')$$) AS sent;
+SELECT * FROM wait_progress(2);
+SELECT pg_terminate_backend(pid, 10000) AS terminated FROM gemini.pull_progress WHERE symbol = 'PRGUSD';
+SELECT dblink_disconnect('doomed');
+CREATE FUNCTION wait_no_progress() RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1 .. 100 LOOP
+        IF NOT EXISTS (SELECT 1 FROM gemini.pull_progress) THEN RETURN 0; END IF;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+    RETURN (SELECT count(*) FROM gemini.pull_progress);
+END
+$$;
+SELECT wait_no_progress() AS running_pulls_after_terminate;
+
 -- The next pull does the whole job.
 SELECT dblink_exec('puller', 'SET gemini_etl.rate_limit_rps = 0');
 SELECT * FROM dblink('puller', $$SELECT gemini_pull_since('PRGUSD', '2026-05-01 00:00+00')$$) AS r(n bigint);

@@ -7,9 +7,17 @@
  * Settings that point the backend at another server (api_url) are
  * superuser-only: a non-superuser must not be able to redirect pulls, nor
  * read what the server sends to a host of their choosing.
+ *
+ * Settings whose extreme values hurt others are bounded for non-superusers
+ * by check hooks: no pacing (rate_limit_rps = 0) or a fast rate gets the
+ * server's address banned by Gemini for everyone on it, and many retries
+ * hammer Gemini the same way.  A superuser (or postgresql.conf) may set
+ * them freely.  max_response_bytes is capped for everyone below what one
+ * palloc can hold.
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "settings.h"
@@ -29,10 +37,18 @@ int			gemini_stream_flush_rows = 5000;
 int			gemini_stream_max_buffer = 64 * 1024 * 1024;
 int			gemini_ws_heartbeat_timeout_ms = 15000;
 int			gemini_ws_max_connects_per_minute = 12;
+int			gemini_ws_max_message_bytes = 16 * 1024 * 1024;
+
+/* What a non-superuser may set: Gemini asks for at most 1 request/s (120/min allowed). */
+#define USER_MAX_RPS			2.0
+#define USER_MAX_RETRIES		10
+#define MAX_RESPONSE_BYTES_CAP	(256 * 1024 * 1024)
 
 static bool check_url(char **newval, void **extra, GucSource source);
 static bool check_ws_url(char **newval, void **extra, GucSource source);
 static bool check_ws_protocol(char **newval, void **extra, GucSource source);
+static bool check_rate_limit(double *newval, void **extra, GucSource source);
+static bool check_max_retries(int *newval, void **extra, GucSource source);
 
 typedef enum SettingKind
 {
@@ -55,6 +71,8 @@ typedef struct SettingDef
 	double		min;
 	double		max;
 	GucStringCheckHook str_check;
+	GucIntCheckHook int_check;
+	GucRealCheckHook real_check;
 } SettingDef;
 
 static const SettingDef settings[] = {
@@ -66,17 +84,17 @@ static const SettingDef settings[] = {
 		.context = PGC_SUSET, .str_default = ""},
 	{.name = "gemini_etl.rate_limit_rps", .kind = SETTING_REAL, .var = &gemini_rate_limit_rps,
 		.short_desc = "REST requests per second per backend; 0 means unlimited.",
-		.context = PGC_USERSET, .num_default = 1.0, .min = 0.0, .max = 1000.0},
+		.context = PGC_USERSET, .num_default = 1.0, .min = 0.0, .max = 1000.0, .real_check = check_rate_limit},
 	{.name = "gemini_etl.http_timeout_ms", .kind = SETTING_INT, .var = &gemini_http_timeout_ms,
 		.short_desc = "Timeout of one REST request, connect included.",
 		.context = PGC_USERSET, .flags = GUC_UNIT_MS, .num_default = 30000, .min = 100, .max = 3600000},
 	{.name = "gemini_etl.max_response_bytes", .kind = SETTING_INT, .var = &gemini_max_response_bytes,
 		.short_desc = "A larger REST response is refused.",
 		.context = PGC_USERSET, .flags = GUC_UNIT_BYTE, .num_default = 16 * 1024 * 1024,
-		.min = 1024, .max = 1024 * 1024 * 1024},
+		.min = 1024, .max = MAX_RESPONSE_BYTES_CAP},
 	{.name = "gemini_etl.max_retries", .kind = SETTING_INT, .var = &gemini_max_retries,
 		.short_desc = "Retries of a REST request after 429, 5xx or a transport error.",
-		.context = PGC_USERSET, .num_default = 5, .min = 0, .max = 100},
+		.context = PGC_USERSET, .num_default = 5, .min = 0, .max = 100, .int_check = check_max_retries},
 	{.name = "gemini_etl.progress_pages", .kind = SETTING_INT, .var = &gemini_progress_pages,
 		.short_desc = "A pull emits a progress NOTICE every this many pages; 0 turns it off.",
 		.context = PGC_USERSET, .num_default = 100, .min = 0, .max = 1000000},
@@ -105,7 +123,55 @@ static const SettingDef settings[] = {
 	{.name = "gemini_etl.ws_max_connects_per_minute", .kind = SETTING_INT, .var = &gemini_ws_max_connects_per_minute,
 		.short_desc = "Connection attempts a stream makes per minute at most (Gemini allows 12 public requests per minute).",
 		.context = PGC_SIGHUP, .num_default = 12, .min = 1, .max = 600},
+	{.name = "gemini_etl.ws_max_message_bytes", .kind = SETTING_INT, .var = &gemini_ws_max_message_bytes,
+		.short_desc = "A longer websocket message is dead-lettered (its start) and the stream reconnects; bounds the worker's memory.",
+		.context = PGC_SIGHUP, .flags = GUC_UNIT_BYTE, .num_default = 16 * 1024 * 1024,
+		.min = 64 * 1024, .max = 256 * 1024 * 1024},
 };
+
+/*
+ * Is this value being set by a user for themselves (SET, ALTER ROLE/DATABASE
+ * SET, connection options), rather than by the server's configuration?  Only
+ * then do the non-superuser bounds apply; superuser() needs a user, which a
+ * value from postgresql.conf read by the postmaster does not have.
+ */
+static bool
+set_by_non_superuser(GucSource source)
+{
+	if (source < PGC_S_DATABASE && source != PGC_S_TEST)
+		return false;
+	if (!OidIsValid(GetUserId()))
+		return false;
+	return !superuser();
+}
+
+static bool
+check_rate_limit(double *newval, void **extra, GucSource source)
+{
+	if ((*newval == 0 || *newval > USER_MAX_RPS) && set_by_non_superuser(source))
+	{
+		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+		GUC_check_errmsg("only a superuser may set gemini_etl.rate_limit_rps to %g", *newval);
+		GUC_check_errdetail("Without pacing, or above %g requests per second, Gemini rate-limits or bans the server's address for every user of it.",
+							USER_MAX_RPS);
+		GUC_check_errhint("Use a value between 0.001 and %g, or ask a superuser to set it in postgresql.conf.", USER_MAX_RPS);
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_max_retries(int *newval, void **extra, GucSource source)
+{
+	if (*newval > USER_MAX_RETRIES && set_by_non_superuser(source))
+	{
+		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+		GUC_check_errmsg("only a superuser may set gemini_etl.max_retries above %d", USER_MAX_RETRIES);
+		GUC_check_errdetail("Retrying a failing request that often hammers Gemini on behalf of every user of the server.");
+		return false;
+	}
+	return true;
+}
 
 static bool
 check_ws_url(char **newval, void **extra, GucSource source)
@@ -173,12 +239,12 @@ gemini_define_settings(void)
 			case SETTING_INT:
 				DefineCustomIntVariable(s->name, s->short_desc, NULL, (int *) s->var,
 										(int) s->num_default, (int) s->min, (int) s->max,
-										s->context, s->flags, NULL, NULL, NULL);
+										s->context, s->flags, s->int_check, NULL, NULL);
 				break;
 			case SETTING_REAL:
 				DefineCustomRealVariable(s->name, s->short_desc, NULL, (double *) s->var,
 										 s->num_default, s->min, s->max,
-										 s->context, s->flags, NULL, NULL, NULL);
+										 s->context, s->flags, s->real_check, NULL, NULL);
 				break;
 		}
 	}

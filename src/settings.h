@@ -21,6 +21,7 @@ extern int	gemini_stream_flush_rows;
 extern int	gemini_stream_max_buffer;
 extern int	gemini_ws_heartbeat_timeout_ms;
 extern int	gemini_ws_max_connects_per_minute;
+extern int	gemini_ws_max_message_bytes;
 
 extern void gemini_define_settings(void);
 

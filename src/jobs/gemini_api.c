@@ -21,6 +21,20 @@
 #include "jobs/gemini_api.h"
 
 #define MAX_SYMBOL_LEN 32
+/* user input quoted in a message is cut to this many characters */
+#define QUOTE_MAX_CHARS 40
+
+char *
+gemini_quote_input(const char *s)
+{
+	int			len = (int) strlen(s);
+	int			cut;
+
+	if (len <= QUOTE_MAX_CHARS)
+		return pstrdup(s);
+	cut = pg_mbcliplen(s, len, QUOTE_MAX_CHARS);
+	return psprintf("%.*s...", cut, s);
+}
 
 char *
 gemini_normalize_symbol(text *arg)
@@ -31,7 +45,7 @@ gemini_normalize_symbol(text *arg)
 	if (len < 2 || len > MAX_SYMBOL_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid Gemini symbol \"%s\"", s),
+				 errmsg("invalid Gemini symbol \"%s\"", gemini_quote_input(s)),
 				 errdetail("A symbol has 2 to %d letters and digits.", MAX_SYMBOL_LEN),
 				 errhint("Use a symbol such as 'BTCUSD' (any case); SELECT symbol FROM gemini.symbols lists them after gemini_pull_symbols().")));
 	for (size_t i = 0; i < len; i++)
@@ -43,7 +57,7 @@ gemini_normalize_symbol(text *arg)
 		else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid Gemini symbol \"%s\"", text_to_cstring(arg)),
+					 errmsg("invalid Gemini symbol \"%s\"", gemini_quote_input(text_to_cstring(arg))),
 					 errdetail("A symbol has only letters and digits; found \"%c\".", c),
 					 errhint("Use a symbol such as 'BTCUSD' (any case).")));
 	}
@@ -63,9 +77,18 @@ gemini_lower(const char *s)
 
 #define UNIX_EPOCH_OFFSET_US ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
 
+/*
+ * Callers check that ms is a time Gemini can have published before they
+ * convert it; a value that would overflow still never wraps: it becomes
+ * -infinity or infinity.
+ */
 TimestampTz
 gemini_ms_to_timestamptz(int64 ms)
 {
+	if (ms > PG_INT64_MAX / 1000)
+		return DT_NOEND;
+	if (ms < PG_INT64_MIN / 1000 + UNIX_EPOCH_OFFSET_US / 1000 + 1)
+		return DT_NOBEGIN;
 	return ms * 1000 - UNIX_EPOCH_OFFSET_US;
 }
 

@@ -13,6 +13,8 @@
 
 /* Upper-cases and validates a symbol argument; raises 22023 on a bad one. */
 extern char *gemini_normalize_symbol(text *arg);
+/* A user's input for an error message: cut to 40 characters, with "...". */
+extern char *gemini_quote_input(const char *s);
 
 /* Lower-case copy, the form Gemini's REST paths and /v1/symbols use. */
 extern char *gemini_lower(const char *s);

@@ -85,7 +85,7 @@ my_slot(void)
 	return &slots[MyBackendId];
 }
 
-/* on_shmem_exit and abort paths: a slot must never outlive its pull. */
+/* Abort paths and process exit: a slot must never outlive its pull. */
 void
 gemini_progress_end(void)
 {
@@ -98,14 +98,31 @@ gemini_progress_end(void)
 	SpinLockRelease(&s->mutex);
 }
 
+/*
+ * A pull ended by FATAL (pg_terminate_backend, a lost client) never reaches
+ * its PG_FINALLY: FATAL exits the process without unwinding.  The exit
+ * callbacks do run, so the slot is cleared there.
+ */
+static void
+progress_at_exit(int code, Datum arg)
+{
+	gemini_progress_end();
+}
+
 void
 gemini_progress_begin(const char *symbol, int64 run_id)
 {
+	static bool exit_hooked = false;
 	ProgressSlot *s = my_slot();
 	TimestampTz now = GetCurrentTimestamp();
 
 	if (s == NULL)
 		return;
+	if (!exit_hooked)
+	{
+		before_shmem_exit(progress_at_exit, (Datum) 0);
+		exit_hooked = true;
+	}
 	SpinLockAcquire(&s->mutex);
 	s->pid = MyProcPid;
 	strlcpy(s->symbol, symbol, sizeof(s->symbol));

@@ -13,11 +13,16 @@
  * possible time go to gemini.trades (idempotent on symbol+tid); the rest go
  * to gemini.quarantine with the reason.  The watermark moves at the end, in
  * the same transaction, so an error anywhere rolls back the whole pull and
- * nothing half-written survives.
+ * nothing half-written survives.  It moves only over a contiguous range: a
+ * pull asked to start (by `since`) after the watermark's time leaves a hole
+ * behind it, so it stores what it finds and leaves the watermark alone, and
+ * the next pull from the watermark fills the hole.
  *
  * The pull runs in the caller's transaction (it is a function).  It takes no
- * lock that other writers need except a per-symbol advisory lock, and new
- * daily partitions are made in a separate short transaction (partitions.c).
+ * lock that other writers need except a per-symbol lock on a key no SQL user
+ * can take (locks.c), and new daily partitions are made in a separate short
+ * transaction (partitions.c).  It checks its arguments as the caller and
+ * writes as the extension's owner (privilege.c).
  */
 #include "postgres.h"
 
@@ -38,16 +43,18 @@
 #include "settings.h"
 #include "gemini_parse.h"
 #include "jobs/gemini_api.h"
+#include "jobs/privilege.h"
 #include "jobs/progress.h"
 #include "jobs/stream.h"
 #include "store/store.h"
+#include "store/spi_util.h"
 
 #define PAGE_SIZE			500
 /* Times Gemini cannot have published: before 2015, or over a day ahead. */
 #define EARLIEST_MS			INT64CONST(1420070400000)	/* 2015-01-01T00:00:00Z */
 #define MAX_AHEAD_MS		INT64CONST(86400000)
 #define DEFAULT_LOOKBACK_US	(USECS_PER_HOUR)
-/* advisory lock key space (first half of the key) of pulls */
+/* lock class of pulls (locks.c), keyed by a hash of the symbol */
 #define PULL_LOCK_CLASS		0x47454d49	/* "GEMI" */
 
 PG_FUNCTION_INFO_V1(gemini_pull_since);
@@ -62,6 +69,11 @@ typedef struct PullState
 	int64		since_ms;
 	int64		max_tid;
 	TimestampTz max_tid_time;
+	bool		contiguous;		/* may move the watermark (see choose_start) */
+	/* minutes of stored trades, for the stream's computed candles (NULL: not kept) */
+	TimestampTz *minutes;
+	int			nminutes;
+	int			capm;
 	PullRecord	rec;
 } PullState;
 
@@ -139,6 +151,23 @@ sort_oldest_first(gp_trades_page *page)
 	}
 }
 
+/* Note the minute of a stored trade, once, for the computed candles. */
+static void
+remember_minute(PullState *st, TimestampTz ts)
+{
+	TimestampTz minute = ts - (ts % USECS_PER_MINUTE) - (ts % USECS_PER_MINUTE < 0 ? USECS_PER_MINUTE : 0);
+
+	for (int i = st->nminutes - 1; i >= 0; i--)
+		if (st->minutes[i] == minute)
+			return;
+	if (st->nminutes == st->capm)
+	{
+		st->capm *= 2;
+		st->minutes = repalloc(st->minutes, sizeof(TimestampTz) * st->capm);
+	}
+	st->minutes[st->nminutes++] = minute;
+}
+
 /* Store one parsed page; returns the number of elements it held. */
 static size_t
 store_page(PullState *st, gp_trades_page *page, int64 now_ms)
@@ -156,17 +185,20 @@ store_page(PullState *st, gp_trades_page *page, int64 now_ms)
 		gp_trade   *t = &page->trades[i];
 		DateADT		day;
 
+		bool		possible = t->timestampms >= EARLIEST_MS && t->timestampms <= now_ms + MAX_AHEAD_MS;
+
 		if (t->has_tid && t->tid > st->max_tid)
 		{
 			st->max_tid = t->tid;
-			st->max_tid_time = t->bad_reason ? 0 : gemini_ms_to_timestamptz(t->timestampms);
+			/* converted only once known to be in range: ms * 1000 can overflow */
+			st->max_tid_time = t->bad_reason || !possible ? 0 : gemini_ms_to_timestamptz(t->timestampms);
 		}
 		if (t->bad_reason)
 		{
 			quarantine_trade(st, t, t->bad_reason);
 			continue;
 		}
-		if (t->timestampms < EARLIEST_MS || t->timestampms > now_ms + MAX_AHEAD_MS)
+		if (!possible)
 		{
 			char	   *reason = psprintf("impossible trade time: timestampms %lld is %s",
 										  (long long) t->timestampms,
@@ -183,6 +215,8 @@ store_page(PullState *st, gp_trades_page *page, int64 now_ms)
 		batch[nbatch].side = gp_side_name(t->side);
 		batch[nbatch].broken = t->broken == 1;
 		day = store_day_of(batch[nbatch].traded_at);
+		if (st->minutes)
+			remember_minute(st, batch[nbatch].traded_at);
 		if (nbatch == 0 || day < first_day)
 			first_day = day;
 		if (nbatch == 0 || day > last_day)
@@ -252,11 +286,10 @@ store_fetched_page(PullState *st, FetchedPage *fp)
 	int64		now_ms = gemini_timestamptz_to_ms(GetCurrentTimestamp());
 
 	st->rec.pages++;
-	store_raw_page(st->run_id, st->rec.pages, fp->r.fetched_at, "trades", st->symbol, fp->url,
-				   (int) fp->r.status, fp->r.attempts, fp->r.body, fp->r.body_len);
-
 	PG_TRY();
 	{
+		store_raw_page(st->run_id, st->rec.pages, fp->r.fetched_at, "trades", st->symbol, fp->url,
+					   (int) fp->r.status, fp->r.attempts, fp->r.body, fp->r.body_len);
 		n = store_page(st, &fp->page, now_ms);
 	}
 	PG_FINALLY();
@@ -334,13 +367,22 @@ pull_one_page(PullState *st)
 	return store_fetched_page(st, &fp);
 }
 
-/* Where a pull starts: the watermark, else `since`, else an hour ago. */
+/*
+ * Where a pull starts: the watermark, else `since`, else an hour ago.
+ * Whether it may move the watermark: when it starts from the watermark, when
+ * there is none, or when `since` lies before the watermark's trade (Gemini
+ * returns trades after `timestamp`, so the pull then overlaps what is stored).
+ * A `since` after it would leave the trades in between behind the watermark,
+ * never to be pulled.
+ */
 static void
 choose_start(PullState *st, bool have_since, TimestampTz since)
 {
 	int64		watermark = 0;
-	bool		have_watermark = store_get_watermark(st->symbol, &watermark);
+	TimestampTz watermark_time = 0;
+	bool		have_watermark = store_get_watermark(st->symbol, &watermark, &watermark_time);
 
+	st->contiguous = true;
 	if (have_since || !have_watermark)
 	{
 		if (!have_since)
@@ -349,6 +391,17 @@ choose_start(PullState *st, bool have_since, TimestampTz since)
 		st->since_ms = gemini_timestamptz_to_ms(since);
 		st->rec.start_mode = "timestamp";
 		st->rec.start_time = since;
+		if (have_watermark && watermark > 0 &&
+			(watermark_time == 0 || st->since_ms >= gemini_timestamptz_to_ms(watermark_time)))
+		{
+			st->contiguous = false;
+			ereport(NOTICE,
+					(errmsg("gemini_pull_since(%s): since is after the watermark (tid " INT64_FORMAT "%s%s), so the watermark stays there",
+							st->symbol, watermark, watermark_time ? " at " : "",
+							watermark_time ? timestamptz_to_str(watermark_time) : ""),
+					 errdetail("Trades between the watermark and since were not pulled."),
+					 errhint("SELECT gemini_pull_since('%s'); pulls from the watermark and fills the gap.", st->symbol)));
+		}
 	}
 	else
 	{
@@ -363,7 +416,7 @@ choose_start(PullState *st, bool have_since, TimestampTz since)
 static void
 finish_pull(PullState *st)
 {
-	if (st->max_tid > 0)
+	if (st->max_tid > 0 && st->contiguous)
 		store_set_watermark(st->symbol, st->max_tid, st->max_tid_time, st->run_id);
 	st->rec.last_tid = st->max_tid;
 	store_pull_record(&st->rec);
@@ -375,24 +428,6 @@ finish_pull(PullState *st)
 				 errhint("SELECT reason, raw FROM gemini.quarantine WHERE run_id = " INT64_FORMAT ";", st->run_id)));
 }
 
-static void
-begin_xact(void)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "gemini_etl: SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-}
-
-static void
-commit_xact(MemoryContext back_to)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(back_to);
-}
 
 /* The stream worker's backfill (see stream.h): a pull spread over transactions. */
 struct Backfill
@@ -411,13 +446,16 @@ gemini_backfill_begin(const char *symbol)
 	b->cxt = cxt;
 	b->st.symbol = pstrdup(symbol);
 	b->st.symbol_lower = gemini_lower(symbol);
-	begin_xact();
+	spi_xact_begin();
 	b->st.run_id = store_next_run_id();
 	b->st.rec.run_id = b->st.run_id;
 	b->st.rec.symbol = b->st.symbol;
 	b->st.rec.started_at = GetCurrentTimestamp();
+	b->st.capm = 16;
+	/* in the backfill's context: a transaction is open, and its memory goes at commit */
+	b->st.minutes = MemoryContextAlloc(cxt, sizeof(TimestampTz) * b->st.capm);
 	choose_start(&b->st, false, 0);
-	commit_xact(old);
+	spi_xact_commit(old);
 	return b;
 }
 
@@ -429,17 +467,51 @@ gemini_backfill_step(Backfill *b, int64 live_tid)
 	FetchedPage fp;
 	bool		more;
 
+	/*
+	 * On an error the page's memory goes with page_cxt (its parse arena is
+	 * freed by store_fetched_page on every exit), and the caller aborts the
+	 * transaction; the backfill's state stays as before the page.
+	 */
 	MemoryContextSwitchTo(page_cxt);
-	fetch_page(&b->st, &fp);	/* no transaction open here */
-	begin_xact();
-	store_forget_partitions();
-	more = store_fetched_page(&b->st, &fp);
-	/* reached what the websocket delivers: the rest is live (overlap is deduplicated) */
-	if (live_tid > 0 && b->st.max_tid >= live_tid)
-		more = false;
-	if (b->st.max_tid > 0)
-		store_set_watermark(b->st.symbol, b->st.max_tid, b->st.max_tid_time, b->st.run_id);
-	commit_xact(old);
+	PG_TRY();
+	{
+		int64		max_tid = b->st.max_tid;
+		TimestampTz max_tid_time = b->st.max_tid_time;
+
+		fetch_page(&b->st, &fp);	/* no transaction open here */
+		spi_xact_begin();
+		store_forget_partitions();
+		PG_TRY();
+		{
+			more = store_fetched_page(&b->st, &fp);
+		}
+		PG_CATCH();
+		{
+			b->st.max_tid = max_tid;
+			b->st.max_tid_time = max_tid_time;
+			b->st.rec.pages--;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		/* reached what the websocket delivers: the rest is live (overlap is deduplicated) */
+		if (live_tid > 0 && b->st.max_tid >= live_tid)
+			more = false;
+		if (b->st.max_tid > 0)
+			store_set_watermark(b->st.symbol, b->st.max_tid, b->st.max_tid_time, b->st.run_id);
+		/* the minutes of backfilled trades get their computed candles, as live ones do */
+		if (b->st.nminutes > 0)
+			store_computed_candles(b->st.symbol, b->st.minutes, b->st.nminutes);
+		b->st.nminutes = 0;
+		spi_xact_commit(old);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(page_cxt);
+		b->st.nminutes = 0;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	MemoryContextDelete(page_cxt);
 	return more;
 }
@@ -451,9 +523,9 @@ gemini_backfill_end(Backfill *b)
 	int64		stored = b->st.rec.trades_new;
 
 	MemoryContextSwitchTo(b->cxt);
-	begin_xact();
+	spi_xact_begin();
 	finish_pull(&b->st);
-	commit_xact(old);
+	spi_xact_commit(old);
 	MemoryContextDelete(b->cxt);
 	return stored;
 }
@@ -468,6 +540,7 @@ Datum
 gemini_pull_since(PG_FUNCTION_ARGS)
 {
 	PullState	st = {0};
+	GeminiUserSwitch owner;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -490,12 +563,12 @@ gemini_pull_since(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "gemini_etl: SPI_connect failed");
+	gemini_become_owner(&owner);
 
 	/* One pull per symbol at a time: a second would fetch the same pages. */
-	if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
-										  Int32GetDatum(PULL_LOCK_CLASS),
-										  Int32GetDatum((int32) hash_bytes((const unsigned char *) st.symbol,
-																		   (int) strlen(st.symbol))))))
+	if (!store_try_private_lock(PULL_LOCK_CLASS,
+								hash_bytes((const unsigned char *) st.symbol, (int) strlen(st.symbol)),
+								false))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("another pull of %s is running", st.symbol),
@@ -541,6 +614,7 @@ gemini_pull_since(PG_FUNCTION_ARGS)
 
 	finish_pull(&st);
 
+	gemini_restore_user(&owner);
 	SPI_finish();
 	PG_RETURN_INT64(st.rec.trades_new);
 }

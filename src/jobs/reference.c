@@ -5,6 +5,8 @@
  *
  * Both land every body in the raw layer, like the trades pull, and run in
  * the caller's transaction: an error anywhere leaves the tables as they were.
+ * They write as the extension's owner (privilege.c): users only read the
+ * tables.
  */
 #include "postgres.h"
 
@@ -15,6 +17,7 @@
 
 #include "gemini_parse.h"
 #include "jobs/gemini_api.h"
+#include "jobs/privilege.h"
 #include "store/store.h"
 
 PG_FUNCTION_INFO_V1(gemini_pull_symbols);
@@ -22,12 +25,23 @@ PG_FUNCTION_INFO_V1(gemini_pull_candles);
 
 static const char *const timeframes[] = {"1m", "5m", "15m", "30m", "1hr", "6hr", "1day"};
 
+/* The caller's identity while the owner writes; an error resets it by itself. */
+static GeminiUserSwitch owner_switch;
+
 static void
 connect_spi(void)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "gemini_etl: SPI_connect failed");
 	store_forget_partitions();
+	gemini_become_owner(&owner_switch);
+}
+
+static void
+finish_spi(void)
+{
+	gemini_restore_user(&owner_switch);
+	SPI_finish();
 }
 
 Datum
@@ -103,7 +117,7 @@ gemini_pull_symbols(PG_FUNCTION_ARGS)
 		stored++;
 	}
 	store_symbols_delist_others(upper, nsymbols);
-	SPI_finish();
+	finish_spi();
 	PG_RETURN_INT64(stored);
 }
 
@@ -134,7 +148,7 @@ gemini_pull_candles(PG_FUNCTION_ARGS)
 	if (!tf_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid candle timeframe \"%s\"", tf),
+				 errmsg("invalid candle timeframe \"%s\"", gemini_quote_input(tf)),
 				 errhint("Use one of 1m, 5m, 15m, 30m, 1hr, 6hr, 1day.")));
 
 	connect_spi();
@@ -168,6 +182,6 @@ gemini_pull_candles(PG_FUNCTION_ARGS)
 		gp_candles_free(&c);
 	}
 	PG_END_TRY();
-	SPI_finish();
+	finish_spi();
 	PG_RETURN_INT64(changed);
 }

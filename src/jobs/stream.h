@@ -10,18 +10,17 @@
 
 #include <signal.h>
 
-/* advisory lock class held (session-level) by the worker serving a stream */
-#define STREAM_LOCK_CLASS	0x47535452	/* "GSTR" */
+/* lock class (locks.c) held, session-level, by the worker serving a stream */
+#define STREAM_LOCK_CLASS	0x47535452	/* "GSTR"; the stream_status view names it too */
 
-/* bgw_extra of a stream worker */
+/* bgw_extra of a stream worker; it runs on behalf of the stream's owner */
 typedef struct StreamWorkerArgs
 {
 	Oid			dbid;
-	Oid			userid;
 	int32		stream_id;
 } StreamWorkerArgs;
 
-extern bool gemini_launch_stream_worker(Oid dbid, Oid userid, int32 stream_id, bool wait_start);
+extern bool gemini_launch_stream_worker(Oid dbid, int32 stream_id, bool wait_start);
 extern void gemini_register_supervisor(void);
 extern bool gemini_supervisor_running(void);
 

@@ -5,32 +5,60 @@
  *
  * States (gemini.streams.state):
  *
- *	  connecting --open--> streaming --closed/silent/gap--> backoff --> connecting
- *	       ^                                                              |
- *	       +--------------------------------------------------------------+
- *	  any --SIGTERM, or desired = 'stopped'--> stopped (the worker exits)
+ *	  connecting --open--> streaming --closed/silent/gap/oversize--> backoff --> connecting
+ *	       ^                                                                       |
+ *	       +-----------------------------------------------------------------------+
+ *	  any --desired = 'stopped'--> stopped (the worker flushes and exits)
+ *	  any --SIGTERM / pg_terminate_backend--> exits at once (die(); what was
+ *	       buffered, under stream_flush_ms of rows, comes back with the
+ *	       backfill of the next start)
+ *
+ * The worker runs on behalf of the stream's owner: it connects with no login
+ * role, checks before every connect that the owner still exists and may
+ * stream (a dropped role, a revoked grant: the stream fails with that error
+ * and backs off), and writes the extension's tables as the extension's
+ * owner, with search_path = pg_catalog, pg_temp (privilege.c).  The URLs in
+ * its row are re-validated like the superuser-only settings they came from.
  *
  * After every connect the worker subscribes, clears its books (they are
  * rebuilt from the fresh snapshot), and backfills through REST the trades
  * it missed, from the watermark (the last tid stored) up to the first trade
  * the websocket delivers.  The backfill goes one page at a time between
- * websocket reads, paced like any REST call, so live data keeps flowing; the
- * watermark moves with the backfill until it meets the live stream, then
- * with the live trades.  A trade seen by both REST and the websocket is
- * stored once (symbol + tid is the key).
+ * websocket reads, and while a page's request waits (a slow API, retries)
+ * the websocket is still read and flushed (http_set_wait_hook), so live
+ * data keeps flowing.  A failing backfill is retried with backoff, on the
+ * same connection: the live rows are kept.  The watermark moves with the
+ * backfill until it meets the live stream, then with the live trades.  A
+ * trade seen by both REST and the websocket is stored once.
  *
  * The loop waits on its latch and the socket together, with a timeout that
- * is the next flush or watchdog deadline; no transaction is open while it
- * waits.  Rows are buffered and flushed as one transaction every
- * gemini_etl.stream_flush_ms or every gemini_etl.stream_flush_rows rows.
- * When more than gemini_etl.stream_max_buffer bytes are waiting, it stops
- * reading the socket until a flush (TCP then pushes back on the server).
+ * is the nearest real deadline (a flush only when rows are buffered, the
+ * status write, the watchdog, the backfill's pacing), so an idle stream
+ * sleeps; no transaction is open while it waits.  Rows are flushed as one
+ * transaction every gemini_etl.stream_flush_ms or every
+ * gemini_etl.stream_flush_rows rows.  When more than
+ * gemini_etl.stream_max_buffer bytes are waiting, it stops reading the
+ * socket until a flush (TCP then pushes back on the server); a single
+ * message over gemini_etl.ws_max_message_bytes is dead-lettered and the
+ * stream reconnects, so memory stays bounded whatever the peer sends.
+ *
+ * Failures (consecutive ones, reset once a connection delivers market data:
+ * a peer that drops working connections is paced by the connect budget
+ * alone, one that never works backs off exponentially), the time of
+ * the next attempt, and the recent connection attempts live in the stream's
+ * row, so backoff and the connect budget (gemini_etl.ws_max_connects_per_minute)
+ * hold across worker restarts, and stream_status shows them.
+ *
+ * Memory: a context per connection (subscribe frame, error texts), one per
+ * loop iteration (frame parsing), and one per flush (buffered rows); each is
+ * reset when its scope ends, so a worker that reconnects for weeks stays flat.
  */
 #include "postgres.h"
 
 #include <math.h>
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -40,6 +68,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -52,17 +81,19 @@
 #include "net/ws.h"
 #include "jobs/book.h"
 #include "jobs/gemini_api.h"
+#include "jobs/privilege.h"
 #include "jobs/stream.h"
 #include "net/http.h"
 #include "store/store.h"
+#include "store/spi_util.h"
 
 #define MAX_SYMBOLS			64
-#define WAIT_SLICE_MS		50
+#define IDLE_WAIT_MAX_MS	1000
 #define STATUS_EVERY_MS		1000
 #define CANDLES_EVERY_MS	1000
 #define BACKOFF_BASE_MS		1000
 #define BACKOFF_CAP_MS		60000
-#define STABLE_AFTER_MS		30000
+#define MAX_CONNECTS		600
 #define EARLIEST_MS			INT64CONST(1420070400000)
 #define MAX_AHEAD_MS		INT64CONST(86400000)
 
@@ -81,21 +112,25 @@ typedef struct SymState
 	int64		max_tid;
 	TimestampTz max_tid_time;
 	/* REST backfill of this connection */
-	Backfill   *backfill;		/* running; NULL when done */
+	Backfill   *backfill;		/* running; NULL when not */
 	bool		caught_up;		/* the backfill reached the live stream */
 	int64		first_live_tid; /* first trade the websocket delivered */
+	int			backfill_failures;
+	TimestampTz backfill_retry_at;
 } SymState;
 
 typedef struct DeadLetter
 {
 	char	   *reason;
-	char	   *raw;
+	char	   *raw;			/* the bytes as received */
 	size_t		len;
 } DeadLetter;
 
 typedef struct Stream
 {
 	int32		id;
+	Oid			owner;			/* the stream's owner (run_as) */
+	Oid			ext_owner;		/* who writes the tables */
 	char	  **symbols;
 	int			nsymbols;
 	bool		want_trades;
@@ -104,8 +139,11 @@ typedef struct Stream
 	bool		v2;				/* else the new API */
 	char	   *ws_url;
 	SymState	sym[MAX_SYMBOLS];
+	/* memory */
+	MemoryContext flush_cxt;	/* buffered rows; reset by each flush */
+	MemoryContext conn_cxt;		/* one connection attempt */
+	MemoryContext iter_cxt;		/* one loop iteration */
 	/* buffers of the current flush */
-	MemoryContext flush_cxt;
 	StoreBookChange *changes;
 	int			nchanges;
 	int			capc;
@@ -113,39 +151,32 @@ typedef struct Stream
 	int			ndead;
 	int			capd;
 	int			buffered_rows;
-	StreamStatusDelta delta;
+	StreamStatusDelta delta;	/* counters not yet committed */
+	bool		status_dirty;	/* state, error or counters to write */
+	char		pending_error[512]; /* last_error to write at the next flush */
 	TimestampTz last_flush;
 	TimestampTz last_status;
 	TimestampTz last_candles;
-	bool		status_dirty;
 	/* connection */
 	TimestampTz connected_since;
 	TimestampTz last_message_at;
-	TimestampTz connects[600];
+	TimestampTz connects[MAX_CONNECTS]; /* recent attempts, oldest first */
 	int			nconnects;
-	int			failures;
+	int64		attempts;		/* connection attempts by this worker */
+	int			failures;		/* consecutive; persisted */
+	TimestampTz retry_at;
+	bool		backoff_dirty;	/* failures/retry_at to write */
+	bool		got_data;		/* this connection delivered market data */
+	bool		fatal;			/* the owner may not stream: exit after recording */
+	/* error attribution for the backfill's handler */
+	bool		in_flush;
+	bool		in_hook;
+	bool		hook_failed;
+	char		hook_drop[256]; /* a resync asked for while in the hook */
 } Stream;
 
 static WsClient *current = NULL;	/* open connection, closed after an error */
-static volatile sig_atomic_t got_sigterm = false;
-static volatile sig_atomic_t in_backfill = false;
 static Stream st;
-
-static void
-handle_sigterm(SIGNAL_ARGS)
-{
-	int			save_errno = errno;
-
-	got_sigterm = true;
-	/* A backfill may sit in a REST request: let CHECK_FOR_INTERRUPTS end it. */
-	if (in_backfill)
-	{
-		ProcDiePending = true;
-		InterruptPending = true;
-	}
-	SetLatch(MyLatch);
-	errno = save_errno;
-}
 
 static SymState *
 sym_of(const char *symbol)
@@ -156,22 +187,42 @@ sym_of(const char *symbol)
 	return NULL;
 }
 
+static long
+backoff_ms(int failures)
+{
+	double		cap = Min((double) BACKOFF_CAP_MS, BACKOFF_BASE_MS * pow(2.0, Min(failures - 1, 10)));
+
+	/* jitter: uniform in [cap/2, cap], so streams restarted together spread out */
+	return (long) (cap / 2 + pg_prng_double(&pg_global_prng_state) * cap / 2);
+}
+
+static void
+set_pending_error(const char *msg)
+{
+	strlcpy(st.pending_error, msg, sizeof(st.pending_error));
+	st.status_dirty = true;
+}
+
 /* ---------- buffering (all in flush_cxt) ---------- */
 
 static void
 add_dead(const char *reason, const char *raw, size_t len)
 {
 	MemoryContext old = MemoryContextSwitchTo(st.flush_cxt);
+	DeadLetter *d;
 
 	if (st.ndead == st.capd)
 	{
 		st.capd = st.capd ? st.capd * 2 : 16;
 		st.dead = st.dead ? repalloc(st.dead, sizeof(DeadLetter) * st.capd) : palloc(sizeof(DeadLetter) * st.capd);
 	}
-	st.dead[st.ndead].reason = pstrdup(reason);
-	st.dead[st.ndead].raw = pnstrdup(raw, len);
-	st.dead[st.ndead].len = strlen(st.dead[st.ndead].raw);
-	st.ndead++;
+	d = &st.dead[st.ndead++];
+	d->reason = pstrdup(reason);
+	/* the bytes as they came, NUL and all: the sink makes them storable */
+	d->raw = palloc(len + 1);
+	memcpy(d->raw, raw, len);
+	d->raw[len] = '\0';
+	d->len = len;
 	st.buffered_rows++;
 	MemoryContextSwitchTo(old);
 }
@@ -269,29 +320,25 @@ reset_buffers(void)
 
 /* ---------- flush: one short transaction ---------- */
 
-static void
-write_status(const char *state, const char *error)
-{
-	st.delta.state = state;
-	st.delta.pid = strcmp(state, "stopped") == 0 ? 0 : MyProcPid;
-	st.delta.connected_since = strcmp(state, "streaming") == 0 ? st.connected_since : 0;
-	st.delta.error = error;
-	store_stream_status(st.id, &st.delta);
-	memset(&st.delta, 0, sizeof(st.delta));
-}
 
-/* Returns whether the stream is still wanted. */
+/*
+ * Commit what is buffered, the status and the backoff state; returns whether
+ * the stream is still wanted.  The counters are committed with the rows
+ * they count: on an error nothing of this flush is counted, and st.delta
+ * still holds what was gathered before it.
+ */
 static bool
 flush(const char *state, const char *error)
 {
 	bool		wanted;
 	bool		recomputed = false;
 	TimestampTz now = GetCurrentTimestamp();
+	MemoryContext cxt = CurrentMemoryContext;
+	StreamStatusDelta d = st.delta;
+	bool		streaming = strcmp(state, "streaming") == 0;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	st.in_flush = true;
+	spi_xact_begin();
 	pgstat_report_activity(STATE_RUNNING, "gemini_etl stream flush");
 
 	for (int i = 0; i < st.nsymbols; i++)
@@ -306,16 +353,17 @@ flush(const char *state, const char *error)
 		{
 			for (int k = 0; k < s->ntrades; k++)
 			{
-				DateADT		d = store_day_of(s->trades[k].traded_at);
+				DateADT		day = store_day_of(s->trades[k].traded_at);
 
-				if (k == 0 || d < lo)
-					lo = d;
-				if (k == 0 || d > hi)
-					hi = d;
+				if (k == 0 || day < lo)
+					lo = day;
+				if (k == 0 || day > hi)
+					hi = day;
 			}
 			store_ensure_day_partitions("gemini.trades", lo, hi);
 			store_trades(s->symbol, "ws", 0, s->trades, s->ntrades, &inserted, &updated);
-			st.delta.trades_written += inserted;
+			d.trades_written += inserted;
+
 			/*
 			 * The watermark means "everything up to here is stored": while
 			 * the backfill still fills the gap before the live trades, only
@@ -332,8 +380,7 @@ flush(const char *state, const char *error)
 		 * flush.  They lag the trades by a second at most.
 		 */
 		if (s->nminutes > 0 &&
-			(strcmp(state, "streaming") != 0 ||
-			 TimestampDifferenceExceeds(st.last_candles, now, CANDLES_EVERY_MS)))
+			(!streaming || TimestampDifferenceExceeds(st.last_candles, now, CANDLES_EVERY_MS)))
 		{
 			store_computed_candles(s->symbol, s->minutes, s->nminutes);
 			s->nminutes = 0;
@@ -349,26 +396,65 @@ flush(const char *state, const char *error)
 			s->book.top_changed = false;
 		}
 	}
-	if (recomputed)
-		st.last_candles = now;
 	store_book_changes(st.id, st.changes, st.nchanges);
-	st.delta.book_changes += st.nchanges;
+	d.book_changes += st.nchanges;
 	for (int i = 0; i < st.ndead; i++)
 		store_dead_letter(st.id, st.dead[i].reason, st.dead[i].raw, st.dead[i].len);
-	st.delta.dead_letters += st.ndead;
-	st.delta.last_message_at = st.last_message_at;
-	write_status(state, error);
+	d.dead_letters += st.ndead;
+
+	if (error == NULL && st.pending_error[0])
+		error = st.pending_error;
+
+	/*
+	 * An idle stream only reads `desired`: the row is rewritten when there is
+	 * something to say, not every second.
+	 */
+	if (st.status_dirty || error || !streaming || st.buffered_rows > 0 ||
+		d.messages || d.backfilled || d.reconnects || d.last_event_at)
+	{
+		d.state = state;
+		d.pid = strcmp(state, "stopped") == 0 ? 0 : MyProcPid;
+		d.connected_since = streaming ? st.connected_since : 0;
+		d.last_message_at = st.last_message_at;
+		d.error = error;
+		store_stream_status(st.id, &d);
+	}
+	if (st.backoff_dirty)
+		store_stream_backoff(st.id, st.failures, st.retry_at);
 	wanted = store_stream_wanted(st.id);
 
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	spi_xact_commit(cxt);
 	pgstat_report_activity(STATE_IDLE, NULL);
+	st.in_flush = false;
 
+	/* committed: now it is counted, and the buffers can go */
+	memset(&st.delta, 0, sizeof(st.delta));
+	st.status_dirty = false;
+	st.backoff_dirty = false;
+	st.pending_error[0] = '\0';
+	if (recomputed)
+		st.last_candles = now;
 	reset_buffers();
 	st.last_flush = st.last_status = GetCurrentTimestamp();
-	st.status_dirty = false;
 	return wanted;
+}
+
+static bool
+candles_due(TimestampTz now)
+{
+	for (int i = 0; i < st.nsymbols; i++)
+		if (st.sym[i].nminutes > 0)
+			return TimestampDifferenceExceeds(st.last_candles, now, CANDLES_EVERY_MS);
+	return false;
+}
+
+static bool
+flush_due(TimestampTz now)
+{
+	return st.buffered_rows >= gemini_stream_flush_rows ||
+		(st.buffered_rows > 0 && TimestampDifferenceExceeds(st.last_flush, now, gemini_stream_flush_ms)) ||
+		TimestampDifferenceExceeds(st.last_status, now, STATUS_EVERY_MS) ||
+		candles_due(now);
 }
 
 /* ---------- frames ---------- */
@@ -405,6 +491,8 @@ handle_frame(const char *frame, size_t len, TimestampTz now)
 		return NULL;
 	}
 	s = m.symbol[0] ? sym_of(m.symbol) : NULL;
+	if (s != NULL && (m.kind == GW_TRADE || m.kind == GW_BOOK_SNAPSHOT || m.kind == GW_BOOK_UPDATE))
+		st.got_data = true;
 	switch (m.kind)
 	{
 		case GW_TRADE:
@@ -473,6 +561,244 @@ handle_frame(const char *frame, size_t len, TimestampTz now)
 
 /* ---------- connection ---------- */
 
+/* Sleep until end, waking for interrupts and reloads. */
+static void
+nap_until(TimestampTz end)
+{
+	for (;;)
+	{
+		long		left;
+
+		CHECK_FOR_INTERRUPTS();
+		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, Min(left, 1000),
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+	}
+}
+
+/*
+ * Before a connection attempt: is the owner still allowed to stream, and
+ * does the connect budget allow an attempt now?  The attempt is recorded in
+ * the row before it is made, so no restart of the worker can exceed
+ * gemini_etl.ws_max_connects_per_minute.  Returns an error text when the
+ * owner may not stream (st.fatal is then set).
+ */
+static const char *
+before_connect(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			limit = Min(gemini_ws_max_connects_per_minute, MAX_CONNECTS);
+	char	   *why = NULL;
+	TimestampTz now = GetCurrentTimestamp();
+	int			keep = 0;
+
+	/* forget attempts older than a minute */
+	for (int i = 0; i < st.nconnects; i++)
+		if (!TimestampDifferenceExceeds(st.connects[i], now, 60000))
+			st.connects[keep++] = st.connects[i];
+	st.nconnects = keep;
+	if (st.nconnects >= limit)
+	{
+		TimestampTz until = TimestampTzPlusMilliseconds(st.connects[st.nconnects - limit], 60000);
+
+		ereport(DEBUG1, (errmsg_internal("gemini_etl stream %d: connect budget spent; waiting", st.id)));
+		nap_until(until);
+	}
+	if (st.nconnects == MAX_CONNECTS)
+	{
+		memmove(st.connects, st.connects + 1, sizeof(TimestampTz) * (MAX_CONNECTS - 1));
+		st.nconnects--;
+	}
+	st.connects[st.nconnects++] = GetCurrentTimestamp();
+	st.attempts++;
+
+	spi_xact_begin();
+	if (!gemini_role_may_stream(st.owner, &why))
+	{
+		why = MemoryContextStrdup(st.conn_cxt, why);
+		st.fatal = true;
+	}
+	else
+		store_stream_connects(st.id, st.connects, st.nconnects);
+	spi_xact_commit(cxt);
+	return why;
+}
+
+/*
+ * Read what the socket has and turn complete frames into buffered rows, up
+ * to gemini_etl.stream_flush_rows.  Returns a reason to drop the connection
+ * (palloc'd in conn_cxt), or NULL.
+ */
+static const char *
+pump(WsClient *c, TimestampTz now)
+{
+	const char *frame;
+	size_t		len;
+	const char *drop = NULL;
+
+	if (ws_queued_bytes(c) < (size_t) gemini_stream_max_buffer)
+		ws_service(c);
+	while (drop == NULL && st.buffered_rows < gemini_stream_flush_rows &&
+		   (frame = ws_next_frame(c, &len)) != NULL)
+		drop = handle_frame(frame, len, now);
+	if (drop)
+		return MemoryContextStrdup(st.conn_cxt, drop);
+	return NULL;
+}
+
+/*
+ * While a backfill request waits on a slow REST server: keep reading the
+ * websocket and flushing, as the main loop would.  Errors are the main
+ * loop's (hook_failed tells the backfill's handler not to keep them).
+ */
+static void
+service_during_request(void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	TimestampTz now;
+	const char *drop;
+
+	if (current == NULL || st.in_hook || st.in_flush || ws_state(current) != WS_OPEN)
+		return;
+	st.in_hook = true;
+	PG_TRY();
+	{
+		now = GetCurrentTimestamp();
+		drop = pump(current, now);
+		if (drop && !st.hook_drop[0])
+			strlcpy(st.hook_drop, drop, sizeof(st.hook_drop));
+		if (flush_due(now) && !flush("streaming", NULL))
+			strlcpy(st.hook_drop, "stopping", sizeof(st.hook_drop));
+	}
+	PG_CATCH();
+	{
+		st.hook_failed = true;
+		st.in_hook = false;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	st.in_hook = false;
+	MemoryContextSwitchTo(cxt);
+}
+
+static void
+backfill_reset_all(void)
+{
+	for (int i = 0; i < st.nsymbols; i++)
+	{
+		if (st.sym[i].backfill)
+			gemini_backfill_abort(st.sym[i].backfill);
+		st.sym[i].backfill = NULL;
+		st.sym[i].caught_up = false;
+		st.sym[i].first_live_tid = 0;
+		st.sym[i].backfill_failures = 0;
+		st.sym[i].backfill_retry_at = 0;
+	}
+}
+
+static void
+backfill_abort_all(void)
+{
+	for (int i = 0; i < st.nsymbols; i++)
+	{
+		if (st.sym[i].backfill)
+			gemini_backfill_abort(st.sym[i].backfill);
+		st.sym[i].backfill = NULL;
+	}
+}
+
+/*
+ * A backfill step failed (REST gave up, a page would not store): keep the
+ * connection and the live rows, and try this symbol's backfill again later,
+ * from the watermark.  The error is shown in stream_status.
+ */
+static void
+backfill_failed(SymState *s)
+{
+	ErrorData  *e;
+	long		wait;
+
+	MemoryContextSwitchTo(st.conn_cxt);
+	e = CopyErrorData();
+	FlushErrorState();
+	AbortOutOfAnyTransaction();
+	http_prefetch_cancel();
+	if (s->backfill)
+		gemini_backfill_abort(s->backfill);
+	s->backfill = NULL;
+	s->backfill_failures++;
+	wait = backoff_ms(s->backfill_failures);
+	s->backfill_retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait);
+	set_pending_error(psprintf("backfill of %s failed (%s%s%s); the stream goes on and retries it in %ld s",
+							   s->symbol, e->message, e->detail ? ": " : "", e->detail ? e->detail : "",
+							   (wait + 999) / 1000));
+	ereport(LOG, (errmsg("gemini_etl stream %d: %s", st.id, st.pending_error)));
+	FreeErrorData(e);
+}
+
+/*
+ * One backfill page (or its start or end), of the first symbol still
+ * backfilling, when the REST pacing and its retry time allow.  Returns how
+ * long until one would (ms), or -1 when no backfill is left.
+ */
+static long
+backfill_step(void)
+{
+	long		soonest = -1;
+
+	for (int i = 0; i < st.nsymbols; i++)
+	{
+		SymState   *s = &st.sym[i];
+		MemoryContext cxt = CurrentMemoryContext;
+		long		wait;
+
+		if (s->caught_up)
+			continue;
+		wait = s->backfill_retry_at ? TimestampDifferenceMilliseconds(GetCurrentTimestamp(), s->backfill_retry_at) : 0;
+		wait = Max(wait, http_pace_wait_ms());
+		if (wait > 0)
+		{
+			soonest = soonest < 0 ? wait : Min(soonest, wait);
+			continue;
+		}
+		PG_TRY();
+		{
+			if (s->backfill == NULL)
+				s->backfill = gemini_backfill_begin(s->symbol);
+			else if (!gemini_backfill_step(s->backfill, s->first_live_tid))
+			{
+				Backfill   *b = s->backfill;
+
+				s->backfill = NULL;
+				st.delta.backfilled += gemini_backfill_end(b);
+				s->caught_up = true;
+				s->backfill_failures = 0;
+				s->backfill_retry_at = 0;
+			}
+		}
+		PG_CATCH();
+		{
+			/* the websocket's own errors (in the wait hook) end the connection */
+			if (st.hook_failed || st.in_flush)
+				PG_RE_THROW();
+			backfill_failed(s);
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(cxt);
+		return 0;
+	}
+	return soonest;
+}
+
+/* The frame that subscribes to the stream's symbols and channels (conn_cxt). */
 static char *
 subscribe_frame(void)
 {
@@ -489,133 +815,56 @@ subscribe_frame(void)
 	return out;
 }
 
-/* Sleep, interruptible by SIGTERM (and SIGHUP reloads). */
-static void
-nap(long ms)
-{
-	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
-
-	while (!got_sigterm)
-	{
-		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
-
-		if (left <= 0)
-			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, Min(left, 1000),
-						 PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
-	}
-}
-
-/* Never more connection attempts per minute than gemini_etl.ws_max_connects_per_minute. */
-static void
-respect_connect_limit(void)
-{
-	int			limit = Min(gemini_ws_max_connects_per_minute, (int) lengthof(st.connects));
-	TimestampTz now = GetCurrentTimestamp();
-
-	if (st.nconnects >= limit)
-	{
-		TimestampTz oldest = st.connects[(st.nconnects - limit) % lengthof(st.connects)];
-		long		wait = TimestampDifferenceMilliseconds(now, TimestampTzPlusMilliseconds(oldest, 60000));
-
-		if (wait > 0)
-			nap(wait);
-	}
-	st.connects[st.nconnects % lengthof(st.connects)] = GetCurrentTimestamp();
-	st.nconnects++;
-}
-
-/* Start the REST backfill of every symbol (after the subscription). */
-static void
-backfill_begin_all(void)
-{
-	for (int i = 0; i < st.nsymbols; i++)
-	{
-		st.sym[i].backfill = gemini_backfill_begin(st.sym[i].symbol);
-		st.sym[i].caught_up = false;
-		st.sym[i].first_live_tid = 0;
-	}
-}
-
-static void
-backfill_abort_all(void)
-{
-	for (int i = 0; i < st.nsymbols; i++)
-	{
-		if (st.sym[i].backfill)
-			gemini_backfill_abort(st.sym[i].backfill);
-		st.sym[i].backfill = NULL;
-	}
-}
-
-/*
- * One backfill page, of the first symbol still backfilling, when the REST
- * pacing allows a request now.  Returns how long until it would (ms), or -1
- * when no backfill is left.
- */
+/* Milliseconds until the nearest deadline of the main loop; 0 = now. */
 static long
-backfill_step(void)
+wait_ms(WsClient *c, long silence_ms, long backfill_wait, TimestampTz now)
 {
-	for (int i = 0; i < st.nsymbols; i++)
-	{
-		SymState   *s = &st.sym[i];
-		long		wait;
+	long		t = IDLE_WAIT_MAX_MS;
 
-		if (s->backfill == NULL)
-			continue;
-		wait = http_pace_wait_ms();
-		if (wait > 0)
-			return wait;
-		in_backfill = true;
-		if (!gemini_backfill_step(s->backfill, s->first_live_tid))
-		{
-			st.delta.backfilled += gemini_backfill_end(s->backfill);
-			s->backfill = NULL;
-			s->caught_up = true;
-		}
-		in_backfill = false;
-		return 0;
-	}
-	return -1;
+	if (ws_queued_bytes(c) > 0)
+		return 0;				/* frames already received wait to be handled */
+	if (st.buffered_rows > 0)
+		t = Min(t, gemini_stream_flush_ms - TimestampDifferenceMilliseconds(st.last_flush, now));
+	t = Min(t, STATUS_EVERY_MS - TimestampDifferenceMilliseconds(st.last_status, now));
+	t = Min(t, silence_ms - TimestampDifferenceMilliseconds(st.last_message_at, now));
+	for (int i = 0; i < st.nsymbols; i++)
+		if (st.sym[i].nminutes > 0)
+			t = Min(t, CANDLES_EVERY_MS - TimestampDifferenceMilliseconds(st.last_candles, now));
+	if (backfill_wait >= 0)
+		t = Min(t, backfill_wait);
+	return Max(t, 0);
 }
 
 /*
  * One connection: connect, subscribe, backfill, stream until it ends.
- * Returns the reason it ended (NULL when stopping).
+ * Returns the reason it ended (in conn_cxt), or NULL when stopping.
  */
 static const char *
 run_connection(bool *stop)
 {
 	char		errbuf[256];
 	WsClient   *c;
-	const char *why = NULL;
+	const char *why;
 	long		silence_ms = st.v2 ? gemini_ws_heartbeat_timeout_ms : 4L * gemini_ws_heartbeat_timeout_ms;
-	TimestampTz start = GetCurrentTimestamp();
+	TimestampTz start;
+	long		backfill_wait = -1;
 
-	respect_connect_limit();
-	if (got_sigterm)
-		return NULL;
-	c = current = ws_open(st.ws_url, gemini_ca_file, errbuf, sizeof(errbuf));
+	why = before_connect();
+	if (why)
+		return why;
+	start = GetCurrentTimestamp();
+	c = current = ws_open(st.ws_url, gemini_ca_file, (size_t) gemini_ws_max_message_bytes, errbuf, sizeof(errbuf));
 	if (c == NULL)
 		return pstrdup(errbuf);
 
 	/* connecting: wait for the handshake (bounded by the HTTP timeout) */
-	while (ws_state(c) == WS_CONNECTING && !got_sigterm)
+	while (ws_state(c) == WS_CONNECTING)
 	{
 		int			fd = ws_fd(c);
 
+		CHECK_FOR_INTERRUPTS();
 		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), gemini_http_timeout_ms))
-		{
-			ws_close(c);
-			current = NULL;
 			return psprintf("websocket handshake timed out after %d ms", gemini_http_timeout_ms);
-		}
 		(void) WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH |
 								 (fd >= 0 ? WL_SOCKET_READABLE : 0),
 								 fd, 10, PG_WAIT_EXTENSION);
@@ -623,57 +872,52 @@ run_connection(bool *stop)
 		ws_service(c);
 	}
 	if (ws_state(c) != WS_OPEN)
-	{
-		why = pstrdup(got_sigterm ? "stopping" : ws_error(c));
-		ws_close(c);
-		current = NULL;
-		return got_sigterm ? NULL : why;
-	}
+		return pstrdup(ws_error(c));
 
 	/* open: subscribe first, so nothing falls between the backfill and the stream */
 	{
 		char	   *sub = subscribe_frame();
 
 		if (sub == NULL || !ws_send_text(c, sub))
-		{
-			ws_close(c);
-			current = NULL;
 			return "could not build the subscribe frame";
-		}
 		ws_service(c);
 	}
 	for (int i = 0; i < st.nsymbols; i++)
 		book_clear(&st.sym[i].book);
 	st.connected_since = GetCurrentTimestamp();
 	st.last_message_at = st.connected_since;
-	if (st.nconnects > 1)
+	st.got_data = false;
+	if (st.attempts > 1)
 		st.delta.reconnects++;
+	st.status_dirty = true;
 	if (!flush("streaming", NULL))
 	{
 		*stop = true;
-		ws_close(c);
-		current = NULL;
 		return NULL;
 	}
-	backfill_begin_all();
+	backfill_reset_all();
+	st.hook_drop[0] = '\0';
+	http_set_wait_hook(service_during_request, NULL);
 
-	while (!got_sigterm && why == NULL)
+	why = NULL;
+	while (why == NULL)
 	{
-		TimestampTz now = GetCurrentTimestamp();
-		long		to_flush = gemini_stream_flush_ms - TimestampDifferenceMilliseconds(st.last_flush, now);
-		long		to_backfill = backfill_step();
-		bool		full = ws_queued_bytes(c) >= (size_t) gemini_stream_max_buffer;
+		TimestampTz now;
 		int			fd = ws_fd(c);
 		int			events = WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH;
-		const char *frame;
-		size_t		len;
-		int			taken = 0;
+		const char *prefix;
+		size_t		prefix_len;
+		size_t		seen;
 
-		if (!full && fd >= 0)
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(st.iter_cxt);
+		MemoryContextSwitchTo(st.iter_cxt);
+
+		now = GetCurrentTimestamp();
+		if (ws_queued_bytes(c) < (size_t) gemini_stream_max_buffer && fd >= 0)
 			events |= WL_SOCKET_READABLE;
-		if (to_backfill >= 0)
-			to_flush = Min(to_flush, to_backfill);
-		(void) WaitLatchOrSocket(MyLatch, events, fd, Max(0, Min(to_flush, WAIT_SLICE_MS)), PG_WAIT_EXTENSION);
+		(void) WaitLatchOrSocket(MyLatch, events, fd, wait_ms(c, silence_ms, backfill_wait, now),
+								 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		if (ConfigReloadPending)
 		{
@@ -681,55 +925,79 @@ run_connection(bool *stop)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
-		if (!full)
-			ws_service(c);
 		now = GetCurrentTimestamp();
-		while (why == NULL && st.buffered_rows < gemini_stream_flush_rows &&
-			   (frame = ws_next_frame(c, &len)) != NULL)
+		why = pump(c, now);
+		if (why == NULL && st.hook_drop[0])
+			why = pstrdup(st.hook_drop);
+		if (why == NULL && ws_oversize(c, &prefix, &prefix_len, &seen))
 		{
-			why = handle_frame(frame, len, now);
-			taken++;
+			why = psprintf("a websocket message exceeded gemini_etl.ws_max_message_bytes (%d bytes; %zu received); dead-lettered its start, reconnecting",
+						   gemini_ws_max_message_bytes, seen);
+			add_dead(why, prefix, prefix_len);
 		}
-
-		if (why == NULL && ws_state(c) == WS_CLOSED && ws_next_frame(c, &len) == NULL)
+		if (why == NULL && ws_state(c) == WS_CLOSED && ws_queued_bytes(c) == 0)
 			why = pstrdup(ws_error(c));
 		if (why == NULL && TimestampDifferenceExceeds(st.last_message_at, now, silence_ms))
 			why = psprintf("no message for %ld ms (watchdog)", silence_ms);
-
-		if (st.buffered_rows >= gemini_stream_flush_rows ||
-			(st.buffered_rows > 0 && TimestampDifferenceExceeds(st.last_flush, now, gemini_stream_flush_ms)) ||
-			TimestampDifferenceExceeds(st.last_status, now, STATUS_EVERY_MS))
+		if (why)
 		{
-			if (!flush("streaming", NULL))
-				*stop = true;
-			if (*stop)
-				break;
+			why = MemoryContextStrdup(st.conn_cxt, why);
+			break;
 		}
-		(void) taken;
+
+		backfill_wait = backfill_step();
+		if (st.hook_drop[0])
+		{
+			why = MemoryContextStrdup(st.conn_cxt, st.hook_drop);
+			break;
+		}
+
+		/* a connection that delivers market data ends the failure streak */
+		if (st.failures > 0 && st.got_data)
+		{
+			st.failures = 0;
+			st.retry_at = 0;
+			st.backoff_dirty = true;
+		}
+
+		now = GetCurrentTimestamp();
+		if (flush_due(now) && !flush("streaming", NULL))
+		{
+			*stop = true;
+			break;
+		}
 	}
+	MemoryContextSwitchTo(st.conn_cxt);
+	http_set_wait_hook(NULL, NULL);
 	backfill_abort_all();
-	ws_close(c);
-	current = NULL;
-	if (TimestampDifferenceExceeds(st.connected_since, GetCurrentTimestamp(), STABLE_AFTER_MS))
-		st.failures = 0;
-	return got_sigterm || *stop ? NULL : why;
+	if (strcmp(why ? why : "", "stopping") == 0)
+	{
+		*stop = true;
+		why = NULL;
+	}
+	return *stop ? NULL : why;
 }
 
-static void
+/*
+ * Read the stream's row, check its URLs as the settings they came from
+ * would be checked, and find who owns what.  Returns false when the stream
+ * is gone or stopped.
+ */
+static bool
 load_stream(int32 stream_id)
 {
 	Oid			argtypes[1] = {INT4OID};
 	Datum		v[1] = {Int32GetDatum(stream_id)};
 	bool		isnull;
 	bool		found = false;
+	bool		wanted = false;
 
 	/* The row may not be committed yet when gemini_stream_start() launched us. */
-	for (int tries = 0; tries < 300 && !found && !got_sigterm; tries++)
+	for (int tries = 0; tries < 300 && !found; tries++)
 	{
-		StartTransactionCommand();
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_execute_with_args("SELECT symbols, channels, ws_url, protocol, api_url, desired = 'running'"
+		spi_xact_begin();
+		if (SPI_execute_with_args("SELECT symbols, channels, ws_url, protocol, api_url, desired = 'running',"
+								  "       run_as::pg_catalog.oid, failures, retry_at, recent_connects"
 								  "  FROM gemini.streams WHERE stream_id = $1", 1, argtypes, v, NULL, true, 1) == SPI_OK_SELECT &&
 			SPI_processed == 1)
 		{
@@ -738,8 +1006,10 @@ load_stream(int32 stream_id)
 			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 			ArrayType  *syms = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 1, &isnull));
 			ArrayType  *chans = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 2, &isnull));
+			ArrayType  *conns = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 10, &isnull));
 			Datum	   *elems;
 			int			n;
+			Datum		retry;
 
 			found = true;
 			deconstruct_array(syms, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &n);
@@ -755,35 +1025,48 @@ load_stream(int32 stream_id)
 				st.want_l2 |= strcmp(ch, "l2") == 0;
 				st.want_candles |= strcmp(ch, "candles_1m") == 0;
 			}
+			deconstruct_array(conns, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, NULL, &n);
+			st.nconnects = 0;
+			for (int i = Max(0, n - MAX_CONNECTS); i < n; i++)
+				st.connects[st.nconnects++] = DatumGetTimestampTz(elems[i]);
+
+			/*
+			 * The URLs were checked when a superuser set them; check them
+			 * again, as the same settings, in case the row says otherwise.
+			 */
 			st.ws_url = pstrdup(TextDatumGetCString(SPI_getbinval(tup, desc, 3, &isnull)));
-			st.v2 = strcmp(TextDatumGetCString(SPI_getbinval(tup, desc, 4, &isnull)), "v2") == 0;
+			SetConfigOption("gemini_etl.ws_url", st.ws_url, PGC_SUSET, PGC_S_OVERRIDE);
 			SetConfigOption("gemini_etl.api_url", TextDatumGetCString(SPI_getbinval(tup, desc, 5, &isnull)),
 							PGC_SUSET, PGC_S_OVERRIDE);
-			if (!DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull)))
-				got_sigterm = true;
+			st.v2 = strcmp(TextDatumGetCString(SPI_getbinval(tup, desc, 4, &isnull)), "v2") == 0;
+			wanted = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+			st.owner = DatumGetObjectId(SPI_getbinval(tup, desc, 7, &isnull));
+			st.failures = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
+			retry = SPI_getbinval(tup, desc, 9, &isnull);
+			st.retry_at = isnull ? 0 : DatumGetTimestampTz(retry);
+			st.ext_owner = gemini_extension_owner();
 			MemoryContextSwitchTo(old);
 		}
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		spi_xact_commit(TopMemoryContext);
 		if (!found)
-			nap(100);
+			nap_until(TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 100));
 	}
-	if (!found)
-		got_sigterm = true;		/* the start was rolled back */
+	return found && wanted;
 }
 
-/* Only one worker per stream: a session-level advisory lock says who. */
+/* After a failed connection: count it, back off (recorded), say why. */
 static bool
-claim_stream(int32 stream_id)
+record_failure(const char *why)
 {
-	bool		ok;
+	long		wait;
 
-	StartTransactionCommand();
-	ok = DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4,
-										  Int32GetDatum(STREAM_LOCK_CLASS), Int32GetDatum(stream_id)));
-	CommitTransactionCommand();
-	return ok;
+	st.failures++;
+	wait = backoff_ms(st.failures);
+	st.retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait);
+	st.backoff_dirty = true;
+	ereport(LOG, (errmsg("gemini_etl stream %d: %s; %s in %ld ms", st.id, why,
+						 st.fatal ? "the supervisor checks again" : "reconnecting", wait)));
+	return flush("backoff", why);
 }
 
 void
@@ -793,29 +1076,47 @@ gemini_stream_worker_main(Datum arg)
 	bool		stop = false;
 
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
-	pqsignal(SIGTERM, handle_sigterm);
+	pqsignal(SIGTERM, die);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(args.dbid, args.userid, 0);
+
+	/*
+	 * No login role: the stream's owner may be NOLOGIN (gemini_etl_operator
+	 * after SET ROLE) or gone; its rights are checked before every connect.
+	 */
+	BackgroundWorkerInitializeConnectionByOid(args.dbid, InvalidOid, 0);
 	pgstat_report_appname("gemini_etl stream");
+	gemini_pin_search_path();
 
 	memset(&st, 0, sizeof(st));
 	st.id = args.stream_id;
 	st.flush_cxt = AllocSetContextCreate(TopMemoryContext, "gemini_etl stream flush", ALLOCSET_DEFAULT_SIZES);
-	if (!claim_stream(st.id))
-		proc_exit(0);			/* another worker serves it */
-	load_stream(st.id);
+	st.conn_cxt = AllocSetContextCreate(TopMemoryContext, "gemini_etl stream connection", ALLOCSET_DEFAULT_SIZES);
+	st.iter_cxt = AllocSetContextCreate(TopMemoryContext, "gemini_etl stream loop", ALLOCSET_DEFAULT_SIZES);
 
-	while (!got_sigterm && !stop)
+	StartTransactionCommand();
+	if (!store_try_private_lock(STREAM_LOCK_CLASS, (uint32) st.id, true))
+		proc_exit(0);			/* another worker serves it */
+	CommitTransactionCommand();
+	if (!load_stream(st.id))
+		proc_exit(0);			/* stopped, or the start was rolled back */
+
+	/* from here on, every transaction writes as the extension's owner */
+	SetUserIdAndSecContext(st.ext_owner, SECURITY_LOCAL_USERID_CHANGE);
+
+	while (!stop)
 	{
 		const char *why = NULL;
-		MemoryContext loop_cxt = CurrentMemoryContext;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(st.conn_cxt);
+		MemoryContextSwitchTo(st.conn_cxt);
 
 		/*
-		 * An ERROR (a flush that failed, a REST backfill that gave up) must
-		 * not end the stream: record it, drop the connection and what was
-		 * buffered (the backfill after the next connect recovers the
-		 * trades), and go round again.
+		 * An ERROR (a flush that failed, say) must not end the stream:
+		 * record it, drop the connection and what was buffered (the
+		 * backfill after the next connect recovers the trades), and go
+		 * round again.
 		 */
 		PG_TRY();
 		{
@@ -825,36 +1126,50 @@ gemini_stream_worker_main(Datum arg)
 		{
 			ErrorData  *e;
 
-			MemoryContextSwitchTo(loop_cxt);
+			MemoryContextSwitchTo(st.conn_cxt);
 			e = CopyErrorData();
 			FlushErrorState();
 			AbortOutOfAnyTransaction();
-			in_backfill = false;
+			http_set_wait_hook(NULL, NULL);
+			http_prefetch_cancel();
 			backfill_abort_all();
-			if (current)
-			{
-				ws_close(current);
-				current = NULL;
-			}
 			reset_buffers();
+			st.in_flush = st.in_hook = st.hook_failed = false;
 			why = psprintf("%s%s%s", e->message, e->detail ? ": " : "", e->detail ? e->detail : "");
-			ereport(LOG, (errmsg("gemini_etl stream %d: %s", st.id, why)));
+			FreeErrorData(e);
 		}
 		PG_END_TRY();
-		if (got_sigterm || stop || why == NULL)
-			break;
-		/* the connection ended: record why, flush what was buffered, back off */
-		st.failures++;
-		ereport(LOG, (errmsg("gemini_etl stream %d: %s; reconnecting", st.id, why)));
-		if (!flush("backoff", why))
-			break;
+		if (current)
 		{
-			double		cap = Min((double) BACKOFF_CAP_MS, BACKOFF_BASE_MS * pow(2.0, Min(st.failures - 1, 10)));
-
-			nap((long) (cap / 2 + pg_prng_double(&pg_global_prng_state) * cap / 2));
+			ws_close(current);
+			current = NULL;
 		}
+		if (stop || why == NULL)
+			break;
+
+		/* the connection ended (or never began): record why, back off */
+		PG_TRY();
+		{
+			if (!record_failure(why))
+				stop = true;
+		}
+		PG_CATCH();
+		{
+			/* the database refuses even that: log it, keep backing off */
+			MemoryContextSwitchTo(st.conn_cxt);
+			EmitErrorReport();
+			FlushErrorState();
+			AbortOutOfAnyTransaction();
+			st.in_flush = false;
+			reset_buffers();
+		}
+		PG_END_TRY();
+		if (stop || st.fatal)
+			break;
+		nap_until(st.retry_at);
 	}
 
-	(void) flush("stopped", NULL);
+	if (!st.fatal)
+		(void) flush("stopped", NULL);
 	proc_exit(0);
 }

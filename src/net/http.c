@@ -71,6 +71,29 @@ static char xfer_errbuf[CURL_ERROR_SIZE];
 static char *xfer_url = NULL;
 static bool xfer_active = false;
 
+/*
+ * Called every slice while a request or a backoff waits (see http.h).  It
+ * runs outside any curl callback, with the transfer attached; if it raises,
+ * the transfer is left attached and the next request (or
+ * http_prefetch_cancel) discards it.
+ */
+static HttpWaitHook wait_hook = NULL;
+static void *wait_hook_arg = NULL;
+
+void
+http_set_wait_hook(HttpWaitHook hook, void *arg)
+{
+	wait_hook = hook;
+	wait_hook_arg = arg;
+}
+
+static void
+run_wait_hook(void)
+{
+	if (wait_hook)
+		wait_hook(wait_hook_arg);
+}
+
 void
 http_global_init(void)
 {
@@ -183,8 +206,9 @@ interruptible_sleep(long ms)
 		if (left <= 0)
 			break;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Min(left, 1000), PG_WAIT_EXTENSION);
+						 Min(left, wait_hook ? POLL_SLICE_MS : 1000), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+		run_wait_hook();
 	}
 }
 
@@ -328,6 +352,7 @@ transfer_wait(const char *url, HttpResult *r)
 			break;
 		}
 		curl_multi_poll(multi, NULL, 0, POLL_SLICE_MS, NULL);
+		run_wait_hook();
 	}
 	curl_multi_remove_handle(multi, easy);
 	/* From here on the transfer is ours alone: take it over. */

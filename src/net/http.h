@@ -56,6 +56,15 @@ extern void http_prefetch_cancel(void);
 /* Milliseconds until gemini_etl.rate_limit_rps allows the next request (0 = now). */
 extern long http_pace_wait_ms(void);
 
+/*
+ * A function run about every 50 ms while http_get waits (for a response, or
+ * between retries), so a caller with other work to keep alive, the stream
+ * worker's websocket, is not starved by a slow REST server.  NULL removes
+ * it.  It may raise; the transfer is then discarded by the next request.
+ */
+typedef void (*HttpWaitHook) (void *arg);
+extern void http_set_wait_hook(HttpWaitHook hook, void *arg);
+
 /* Does this outcome/status call for another attempt? */
 extern bool http_is_retryable(const HttpResult *r);
 

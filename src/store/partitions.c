@@ -14,9 +14,19 @@
  * gemini.trades, say), the worker could never get it, so the partitions are
  * then attached in the caller's transaction instead.
  *
- * The worker connects to the same database as the same user, so it has no
- * more rights than the caller.  Its result (or its error) comes back through
- * a small dynamic shared memory segment.
+ * Partitions are also made ahead of need: every request that reaches today
+ * covers the day after tomorrow too, and the supervisor makes today's,
+ * tomorrow's and the next day's partitions of every partitioned table, so
+ * midnight UTC normally needs no partition at all.
+ *
+ * The worker connects to the same database without a login role (as the
+ * bootstrap superuser; a caller after SET ROLE to the NOLOGIN
+ * gemini_etl_operator could not be logged in as) and runs only
+ * gemini.ensure_day_partitions(), which accepts only the extension's own
+ * tables.  Its result (or its error) comes back through a small dynamic
+ * shared memory segment.  When no worker slot is free, the partitions are
+ * made in the caller's transaction instead: slower for readers of the
+ * parent, but the pull never fails for want of a slot.
  *
  * Rows are never routed blindly: the caller passes the days its rows need
  * (after impossible times were quarantined), and the pull never lets rows
@@ -34,6 +44,7 @@
 #include "storage/dsm.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/snapmgr.h"
 #include "catalog/namespace.h"
@@ -44,17 +55,19 @@
 #include "storage/ipc.h"
 #include "utils/regproc.h"
 
+#include "jobs/privilege.h"
 #include "store/store.h"
 
 PGDLLEXPORT void gemini_partition_worker_main(Datum arg);
 
 #define MAX_KNOWN_DAYS 64
+/* days ahead of today made by every request that reaches today */
+#define DAYS_AHEAD 2
 
 typedef struct PartitionRequest
 {
 	/* in */
 	Oid			dbid;
-	Oid			userid;
 	char		parent[2 * NAMEDATALEN + 2];
 	DateADT		first_day;
 	DateADT		last_day;
@@ -127,7 +140,8 @@ partition_exists(const char *parent, DateADT day)
 									   NoLock, true));
 }
 
-static void
+/* Returns false when no background worker slot was free. */
+static bool
 run_partition_worker(PartitionRequest *req_in)
 {
 	dsm_segment *seg = dsm_create(sizeof(PartitionRequest), 0);
@@ -150,12 +164,10 @@ run_partition_worker(PartitionRequest *req_in)
 	worker.bgw_notify_pid = MyProcPid;
 
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("could not start a background worker to create partitions of %s", req->parent),
-				 errdetail("All background worker slots are in use."),
-				 errhint("Raise max_worker_processes, or create the partitions with SELECT * FROM gemini.ensure_day_partitions('%s', first_day, last_day).",
-						 req->parent)));
+	{
+		dsm_detach(seg);
+		return false;
+	}
 	status = WaitForBackgroundWorkerStartup(handle, &pid);
 	if (status == BGWH_STARTED || status == BGWH_STOPPED)
 		status = WaitForBackgroundWorkerShutdown(handle);
@@ -164,6 +176,7 @@ run_partition_worker(PartitionRequest *req_in)
 
 	memcpy(req_in, req, sizeof(PartitionRequest));
 	dsm_detach(seg);
+	return true;
 }
 
 /*
@@ -222,6 +235,11 @@ store_ensure_day_partitions(const char *parent, DateADT first, DateADT last)
 	PartitionRequest req = {0};
 	DateADT		lo = DATEVAL_NOEND,
 				hi = DATEVAL_NOBEGIN;
+	DateADT		today = store_day_of(GetCurrentTimestamp());
+
+	/* Rows of today (or later): make the next days' partitions now, ahead of need. */
+	if (last >= today && last < today + DAYS_AHEAD)
+		last = today + DAYS_AHEAD;
 
 	/* Narrow the range to the days not yet known to exist. */
 	for (DateADT d = first; d <= last; d++)
@@ -240,7 +258,6 @@ store_ensure_day_partitions(const char *parent, DateADT first, DateADT last)
 		return;
 
 	req.dbid = MyDatabaseId;
-	req.userid = GetUserId();
 	strlcpy(req.parent, parent, sizeof(req.parent));
 	req.first_day = lo;
 	req.last_day = hi;
@@ -255,8 +272,15 @@ store_ensure_day_partitions(const char *parent, DateADT first, DateADT last)
 		ensure_here(&req);
 		req.done = true;
 	}
-	else
-		run_partition_worker(&req);
+	else if (!run_partition_worker(&req))
+	{
+		ereport(LOG,
+				(errmsg("gemini_etl: no background worker slot free; creating partitions of %s in this transaction",
+						parent),
+				 errhint("Raise max_worker_processes so partitions are made in a transaction of their own.")));
+		ensure_here(&req);
+		req.done = true;
+	}
 
 	/*
 	 * The worker committed new partitions, but this backend still holds the
@@ -302,8 +326,10 @@ gemini_partition_worker_main(Datum arg)
 		proc_exit(0);			/* the requester is gone */
 	req = dsm_segment_address(seg);
 
-	BackgroundWorkerInitializeConnectionByOid(req->dbid, req->userid, 0);
+	/* no role: the bootstrap superuser, which needs no LOGIN (see the header) */
+	BackgroundWorkerInitializeConnectionByOid(req->dbid, InvalidOid, 0);
 	pgstat_report_appname("gemini_etl partition maker");
+	gemini_pin_search_path();
 
 	oldcxt = CurrentMemoryContext;
 	StartTransactionCommand();
@@ -312,7 +338,7 @@ gemini_partition_worker_main(Datum arg)
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		/* Never wait long: the requester may itself hold a conflicting lock. */
-		SPI_execute("SET LOCAL lock_timeout = '10s'", false, 0);
+		SetConfigOption("lock_timeout", "10s", PGC_USERSET, PGC_S_SESSION);
 		ensure_here(req);
 		SPI_finish();
 		PopActiveSnapshot();

@@ -35,10 +35,10 @@ store_candles(const char *symbol, const char *timeframe, const char *source,
 	TEXTOID, TEXTOID};
 	SPIPlanPtr	plan = spi_keep_plan(&candle_plan,
 									 "INSERT INTO gemini.candles AS c (symbol, timeframe, source, bucket_start, open, high, low, close, volume)"
-									 " VALUES ($1, $2, $3, $4, $5::numeric, $6::numeric, $7::numeric, $8::numeric, $9::numeric)"
+									 " VALUES ($1, $2, $3, $4, $5::pg_catalog.numeric, $6::pg_catalog.numeric, $7::pg_catalog.numeric, $8::pg_catalog.numeric, $9::pg_catalog.numeric)"
 									 " ON CONFLICT (symbol, timeframe, bucket_start, source) DO UPDATE"
 									 " SET open = excluded.open, high = excluded.high, low = excluded.low,"
-									 "     close = excluded.close, volume = excluded.volume, updated_at = now()"
+									 "     close = excluded.close, volume = excluded.volume, updated_at = pg_catalog.now()"
 									 " WHERE (c.open, c.high, c.low, c.close, c.volume)"
 									 "       IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)",
 									 9, argtypes);
@@ -73,13 +73,13 @@ store_symbol(const StoreSymbol *s)
 	SPIPlanPtr	plan = spi_keep_plan(&symbol_plan,
 									 "INSERT INTO gemini.symbols AS s (symbol, base_currency, quote_currency, tick_size,"
 									 " quote_increment, min_order_size, status, product_type, contract_type, details, listed, updated_at)"
-									 " VALUES ($1, $2, $3, $4::numeric, $5::numeric, $6::numeric, $7, $8, $9, $10::jsonb, true, now())"
+									 " VALUES ($1, $2, $3, $4::pg_catalog.numeric, $5::pg_catalog.numeric, $6::pg_catalog.numeric, $7, $8, $9, $10::pg_catalog.jsonb, true, pg_catalog.now())"
 									 " ON CONFLICT (symbol) DO UPDATE SET base_currency = excluded.base_currency,"
 									 " quote_currency = excluded.quote_currency, tick_size = excluded.tick_size,"
 									 " quote_increment = excluded.quote_increment, min_order_size = excluded.min_order_size,"
 									 " status = excluded.status, product_type = excluded.product_type,"
 									 " contract_type = excluded.contract_type, details = excluded.details,"
-									 " listed = true, updated_at = now()",
+									 " listed = true, updated_at = pg_catalog.now()",
 									 10, argtypes);
 
 	v[0] = CStringGetTextDatum(s->symbol);
@@ -101,7 +101,7 @@ store_symbols_delist_others(const char **symbols, int n)
 	Oid			argtypes[1] = {TEXTARRAYOID};
 	Datum		v[1];
 	SPIPlanPtr	plan = spi_keep_plan(&delist_plan,
-									 "UPDATE gemini.symbols SET listed = false, updated_at = now()"
+									 "UPDATE gemini.symbols SET listed = false, updated_at = pg_catalog.now()"
 									 " WHERE listed AND symbol <> ALL ($1)",
 									 1, argtypes);
 

@@ -1,13 +1,15 @@
 /*
  * spi_util.c
- *	  Prepared-plan and error helpers for the storage layer.
+ *	  Prepared-plan, error and transaction helpers for the storage layer.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "executor/spi.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "store/spi_util.h"
 
@@ -85,4 +87,30 @@ spi_text_array(const char *const *strs, int n, size_t stride)
 		p += INTALIGN(VARHDRSZ + len);
 	}
 	return PointerGetDatum(arr);
+}
+
+/*
+ * The worker_spi sequence, for code outside a caller's transaction (the
+ * stream worker, the backfill, the supervisor): start a transaction, connect
+ * SPI, push a snapshot; and the reverse.  Commit leaves TopMemoryContext
+ * current, so spi_xact_commit goes back to the context the caller names,
+ * or its allocations would pile up there.
+ */
+void
+spi_xact_begin(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "gemini_etl: SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+void
+spi_xact_commit(MemoryContext back_to)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(back_to);
 }

@@ -1,7 +1,8 @@
 /*
  * spi_util.h
  *	  Small helpers shared by the storage files: one place that turns an
- *	  SPI failure into an error, and one that keeps prepared plans.
+ *	  SPI failure into an error, one that keeps prepared plans, and the
+ *	  begin/commit of a worker's own short transaction.
  */
 #ifndef GEMINI_SPI_UTIL_H
 #define GEMINI_SPI_UTIL_H
@@ -20,5 +21,9 @@ extern void spi_exec_checked(SPIPlanPtr plan, Datum *values, const char *nulls, 
  * sizeof(char *) for a plain array, or the size of a struct holding them).
  */
 extern Datum spi_text_array(const char *const *strs, int n, size_t stride);
+
+/* A short transaction of its own, SPI connected (workers; see spi_util.c). */
+extern void spi_xact_begin(void);
+extern void spi_xact_commit(MemoryContext back_to);
 
 #endif

@@ -32,6 +32,12 @@ extern void store_ensure_day_partitions(const char *parent, DateADT first, DateA
 extern void store_forget_partitions(void);
 extern DateADT store_day_of(TimestampTz ts);
 
+/* --- locks.c --- */
+/* pg_locks.objsubid of gemini_etl's locks: SQL advisory locks use 1 and 2. */
+#define GEMINI_LOCK_SPACE	0x4745
+extern bool store_try_private_lock(uint32 lock_class, uint32 key, bool session);
+extern void store_release_private_lock(uint32 lock_class, uint32 key, bool session);
+
 /* --- trades_sink.c --- */
 /*
  * Insert trades (any order); a stored trade that comes back broken is
@@ -46,7 +52,8 @@ extern void store_raw_page(int64 run_id, int page_no, TimestampTz fetched_at, co
 						   const char *body, size_t body_len);
 
 /* --- watermark.c --- */
-extern bool store_get_watermark(const char *symbol, int64 *last_tid);
+/* last_traded_at is 0 when unknown */
+extern bool store_get_watermark(const char *symbol, int64 *last_tid, TimestampTz *last_traded_at);
 extern void store_set_watermark(const char *symbol, int64 last_tid, TimestampTz last_traded_at, int64 run_id);
 
 /* --- quarantine.c --- */
@@ -145,5 +152,7 @@ extern void store_dead_letter(int stream_id, const char *reason, const char *raw
 extern void store_computed_candles(const char *symbol, const TimestampTz *minutes, int n);
 extern void store_stream_status(int stream_id, const StreamStatusDelta *d);
 extern bool store_stream_wanted(int stream_id);
+extern void store_stream_backoff(int stream_id, int failures, TimestampTz retry_at);
+extern void store_stream_connects(int stream_id, const TimestampTz *at, int n);
 
 #endif

@@ -4,6 +4,8 @@
  *	  top of book, dead letters, computed candles and the stream's status.
  *
  * Book changes go in as one INSERT ... SELECT FROM unnest(arrays) per flush.
+ * (A multi-array unnest() in FROM is parser syntax that only the bare name
+ * gets; it is safe bare because every caller pins search_path.)
  * Candles are recomputed from gemini.trades for the minutes a flush touched,
  * so a late trade (from the websocket or the REST backfill) updates its
  * candle and a candle always agrees with the trades table.
@@ -15,6 +17,9 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+#include "mb/pg_wchar.h"
+
+#include "gemini_parse.h"
 #include "store/store.h"
 #include "store/spi_util.h"
 
@@ -66,7 +71,7 @@ store_book_changes(int stream_id, const StoreBookChange *c, int n)
 	store_ensure_day_partitions("gemini.book_changes", lo, hi);
 	plan = spi_keep_plan(&book_plan,
 						 "INSERT INTO gemini.book_changes (symbol, received_at, side, price, size, snapshot, update_id, stream_id)"
-						 " SELECT u.s, u.t, CASE WHEN u.b THEN 'bid' ELSE 'ask' END, u.p::numeric, u.z::numeric, u.n, u.id, $8"
+						 " SELECT u.s, u.t, CASE WHEN u.b THEN 'bid' ELSE 'ask' END, u.p::pg_catalog.numeric, u.z::pg_catalog.numeric, u.n, u.id, $8"
 						 "   FROM unnest($1::text[], $2::timestamptz[], $3::bool[], $4::text[], $5::text[], $6::bool[], $7::int8[])"
 						 "        AS u(s, t, b, p, z, n, id)",
 						 8, argtypes);
@@ -90,7 +95,7 @@ store_top_of_book(const char *symbol, const char *bid, const char *bid_size,
 	char		nulls[6] = "      ";
 	SPIPlanPtr	plan = spi_keep_plan(&top_plan,
 									 "INSERT INTO gemini.top_of_book AS t (symbol, bid, bid_size, ask, ask_size, updated_at)"
-									 " VALUES ($1, $2::numeric, $3::numeric, $4::numeric, $5::numeric, $6)"
+									 " VALUES ($1, $2::pg_catalog.numeric, $3::pg_catalog.numeric, $4::pg_catalog.numeric, $5::pg_catalog.numeric, $6)"
 									 " ON CONFLICT (symbol) DO UPDATE SET bid = excluded.bid, bid_size = excluded.bid_size,"
 									 " ask = excluded.ask, ask_size = excluded.ask_size, updated_at = excluded.updated_at",
 									 6, argtypes);
@@ -108,6 +113,25 @@ store_top_of_book(const char *symbol, const char *bid, const char *bid_size,
 	spi_exec_checked(plan, v, nulls, SPI_OK_INSERT, "storing the top of book");
 }
 
+/*
+ * A frame as received may hold NUL, invalid UTF-8, or bytes the database
+ * encoding cannot hold: such bytes are written as \xNN (gp_text_escape), so
+ * every dead letter can be stored and read, whatever the peer sent.
+ */
+static Datum
+storable_text(const char *bytes, size_t len)
+{
+	size_t		out_len;
+	char	   *esc = gp_text_escape(bytes, len, GetDatabaseEncoding() == PG_UTF8, &out_len);
+	Datum		d;
+
+	if (esc == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory storing a dead letter")));
+	d = PointerGetDatum(cstring_to_text_with_len(esc, (int) out_len));
+	free(esc);
+	return d;
+}
+
 void
 store_dead_letter(int stream_id, const char *reason, const char *raw, size_t raw_len)
 {
@@ -118,8 +142,8 @@ store_dead_letter(int stream_id, const char *reason, const char *raw, size_t raw
 									 3, argtypes);
 
 	v[0] = Int32GetDatum(stream_id);
-	v[1] = CStringGetTextDatum(reason);
-	v[2] = PointerGetDatum(cstring_to_text_with_len(raw, (int) raw_len));
+	v[1] = storable_text(reason, strlen(reason));
+	v[2] = storable_text(raw, raw_len);
 	spi_exec_checked(plan, v, NULL, SPI_OK_INSERT, "storing a dead letter");
 }
 
@@ -144,18 +168,18 @@ store_computed_candles(const char *symbol, const TimestampTz *minutes, int n)
 	 */
 	if (SPI_execute_with_args(
 							  "INSERT INTO gemini.candles AS c (symbol, timeframe, bucket_start, open, high, low, close, volume, source)"
-							  " SELECT $1, '1m', b, (array_agg(price ORDER BY traded_at, tid))[1], max(price), min(price),"
-							  "        (array_agg(price ORDER BY traded_at DESC, tid DESC))[1], sum(amount), 'computed'"
-							  "   FROM (SELECT date_trunc('minute', traded_at, 'UTC') AS b, traded_at, tid, price, amount"
+							  " SELECT $1, '1m', b, (pg_catalog.array_agg(price ORDER BY traded_at, tid))[1], pg_catalog.max(price), pg_catalog.min(price),"
+							  "        (pg_catalog.array_agg(price ORDER BY traded_at DESC, tid DESC))[1], pg_catalog.sum(amount), 'computed'"
+							  "   FROM (SELECT pg_catalog.date_trunc('minute', traded_at, 'UTC') AS b, traded_at, tid, price, amount"
 							  "           FROM gemini.trades"
 							  "          WHERE symbol = $1 AND NOT broken"
-							  "            AND traded_at >= (SELECT min(x) FROM unnest($2) x)"
-							  "            AND traded_at < (SELECT max(x) FROM unnest($2) x) + interval '1 minute') t"
+							  "            AND traded_at >= (SELECT pg_catalog.min(x) FROM pg_catalog.unnest($2) x)"
+							  "            AND traded_at < (SELECT pg_catalog.max(x) FROM pg_catalog.unnest($2) x) + interval '1 minute') t"
 							  "  WHERE b = ANY ($2)"
 							  "  GROUP BY b"
 							  " ON CONFLICT (symbol, timeframe, bucket_start, source) DO UPDATE"
 							  " SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,"
-							  "     volume = excluded.volume, updated_at = now()"
+							  "     volume = excluded.volume, updated_at = pg_catalog.now()"
 							  " WHERE (c.open, c.high, c.low, c.close, c.volume)"
 							  "       IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)",
 							  2, argtypes, v, NULL, false, 0) != SPI_OK_INSERT)
@@ -170,15 +194,15 @@ store_stream_status(int stream_id, const StreamStatusDelta *d)
 	Datum		v[13];
 	char		nulls[13] = "             ";
 	SPIPlanPtr	plan = spi_keep_plan(&status_plan,
-									 "UPDATE gemini.streams SET state = $2, pid = coalesce($3, pid),"
-									 " connected_since = $4, last_message_at = coalesce($5, last_message_at),"
-									 " last_event_at = coalesce($6, last_event_at),"
+									 "UPDATE gemini.streams SET state = $2, pid = COALESCE($3, pid),"
+									 " connected_since = $4, last_message_at = COALESCE($5, last_message_at),"
+									 " last_event_at = COALESCE($6, last_event_at),"
 									 " messages = messages + $7, trades_written = trades_written + $8,"
 									 " book_changes = book_changes + $9, dead_letters = dead_letters + $10,"
 									 " backfilled = backfilled + $11, reconnects = reconnects + $12,"
-									 " last_error = coalesce($13, last_error),"
-									 " last_error_at = CASE WHEN $13 IS NULL THEN last_error_at ELSE now() END,"
-									 " stopped_at = CASE WHEN $2 = 'stopped' THEN now() ELSE stopped_at END"
+									 " last_error = COALESCE($13, last_error),"
+									 " last_error_at = CASE WHEN $13 IS NULL THEN last_error_at ELSE pg_catalog.now() END,"
+									 " stopped_at = CASE WHEN $2 = 'stopped' THEN pg_catalog.now() ELSE stopped_at END"
 									 " WHERE stream_id = $1",
 									 13, argtypes);
 
@@ -217,4 +241,42 @@ store_stream_wanted(int stream_id)
 	if (SPI_processed == 0)
 		return false;
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * The stream's failure count and the time before which the supervisor must
+ * not start it again: kept in the row, so backoff survives the worker.
+ * retry_at 0 = none.
+ */
+void
+store_stream_backoff(int stream_id, int failures, TimestampTz retry_at)
+{
+	Oid			argtypes[3] = {INT4OID, INT4OID, TIMESTAMPTZOID};
+	Datum		v[3];
+	char		nulls[3] = "   ";
+
+	v[0] = Int32GetDatum(stream_id);
+	v[1] = Int32GetDatum(failures);
+	v[2] = TimestampTzGetDatum(retry_at);
+	nulls[2] = retry_at ? ' ' : 'n';
+	if (SPI_execute_with_args("UPDATE gemini.streams SET failures = $2, retry_at = $3 WHERE stream_id = $1",
+							  3, argtypes, v, nulls, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "gemini_etl: recording the stream's backoff failed");
+}
+
+/* The stream's recent connection attempts (the connect budget), newest last. */
+void
+store_stream_connects(int stream_id, const TimestampTz *at, int n)
+{
+	Oid			argtypes[2] = {INT4OID, TIMESTAMPTZARRAYOID};
+	Datum		v[2];
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = TimestampTzGetDatum(at[i]);
+	v[0] = Int32GetDatum(stream_id);
+	v[1] = PointerGetDatum(construct_array(d, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args("UPDATE gemini.streams SET recent_connects = $2 WHERE stream_id = $1",
+							  2, argtypes, v, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "gemini_etl: recording the stream's connection attempt failed");
 }

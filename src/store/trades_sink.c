@@ -2,13 +2,22 @@
  * trades_sink.c
  *	  Batched, idempotent writes of trades into gemini.trades.
  *
- * A batch goes in as one INSERT ... SELECT FROM unnest(arrays) with ON
- * CONFLICT on the table's unique key (symbol, tid, traded_at): one statement
- * and one plan per page instead of 500, which is what keeps the pull near
- * COPY speed.  Prices and amounts travel as text and are cast to numeric by
- * numeric_in in SQL, so they never pass through a double.  A trade already
- * stored is left alone unless it now comes back broken, the one change
- * Gemini makes to a published trade.
+ * A batch goes in as one statement over unnest(arrays): one plan per page
+ * instead of 500, which is what keeps the pull near COPY speed.  (A
+ * multi-array unnest() in FROM is parser syntax that only the bare name gets;
+ * it is safe bare because every caller pins search_path.)  Prices and
+ * amounts travel as text and are cast to numeric by numeric_in in SQL, so
+ * they never pass through a double.
+ *
+ * A trade is stored once per (symbol, tid), whatever time each source
+ * reports for it.  gemini.trades cannot enforce that itself (a unique key of
+ * a partitioned table must hold the partition key, traded_at), so the same
+ * statement first claims each key in gemini.trade_ids (ON CONFLICT DO
+ * NOTHING, which also settles a race with a concurrent writer) and inserts
+ * into gemini.trades only the trades it claimed.  A trade already stored is
+ * left alone unless it now comes back broken, the one change Gemini makes to
+ * a published trade; that update finds the row through the time the
+ * registry recorded, not the time this source reported.
  */
 #include "postgres.h"
 
@@ -23,13 +32,30 @@
 
 static SPIPlanPtr insert_plan = NULL;
 
-/* New trades only; SPI_processed is then exactly the number newly stored. */
+/*
+ * New trades only; SPI_processed is then exactly the number newly stored.
+ * DISTINCT ON keeps one row of a tid that a batch repeats (a snapshot and a
+ * live message can carry the same trade).
+ */
 static const char *insert_sql =
-"INSERT INTO gemini.trades (symbol, tid, traded_at, price, amount, side, broken, source, run_id)"
-"  SELECT $1, u.tid, u.ts, u.price::numeric, u.amount::numeric, u.side, u.broken, $8, $9"
+"WITH u AS MATERIALIZED ("
+"  SELECT DISTINCT ON (u.tid) u.*"
 "    FROM unnest($2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bool[])"
 "         AS u(tid, ts, price, amount, side, broken)"
-"  ON CONFLICT (symbol, tid, traded_at) DO NOTHING";
+"   ORDER BY u.tid),"
+"  claimed AS ("
+"  INSERT INTO gemini.trade_ids (symbol, tid, traded_at)"
+"  SELECT $1, u.tid, u.ts FROM u"
+"  ON CONFLICT (symbol, tid) DO NOTHING"
+"  RETURNING tid)"
+"INSERT INTO gemini.trades (symbol, tid, traded_at, price, amount, side, broken, source, run_id)"
+"  SELECT $1, u.tid, u.ts, u.price::pg_catalog.numeric, u.amount::pg_catalog.numeric, u.side, u.broken, $8, $9"
+"    FROM u JOIN claimed c ON c.tid = u.tid";
+
+/* Where the registry says the batch's broken trades are stored. */
+static const char *stored_at_sql =
+"SELECT k.tid, k.traded_at FROM gemini.trade_ids k"
+" WHERE k.symbol = $1 AND k.tid OPERATOR(pg_catalog.=) ANY ($2)";
 
 /*
  * Trades of the batch that came back broken but were stored unbroken.  Run
@@ -46,9 +72,41 @@ static const char *insert_sql =
 static const char *break_sql =
 "UPDATE gemini.trades t SET broken = true"
 "  FROM unnest($2::int8[], $3::timestamptz[]) AS u(tid, ts)"
-" WHERE t.symbol = $1 AND t.tid = ANY ($2) AND t.traded_at = ANY ($3)"
+" WHERE t.symbol = $1 AND t.tid OPERATOR(pg_catalog.=) ANY ($2) AND t.traded_at OPERATOR(pg_catalog.=) ANY ($3)"
 "   AND t.tid = u.tid AND t.traded_at = u.ts AND NOT t.broken";
 
+/* Mark stored trades broken; tids[] holds the broken trades' tids (k of them). */
+static int64
+mark_broken(Datum symbol, Datum *tids, int k)
+{
+	Oid			argtypes[3] = {TEXTOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID};
+	Datum		values[3];
+	Datum	   *stids;
+	Datum	   *sts;
+	uint64		n;
+
+	values[0] = symbol;
+	values[1] = PointerGetDatum(construct_array(tids, k, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args(stored_at_sql, 2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gemini_etl: reading gemini.trade_ids failed");
+	n = SPI_processed;
+	if (n == 0)
+		return 0;
+	stids = palloc(sizeof(Datum) * n);
+	sts = palloc(sizeof(Datum) * n);
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		stids[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		sts[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
+	}
+	values[1] = PointerGetDatum(construct_array(stids, (int) n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_array(sts, (int) n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args(break_sql, 3, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "gemini_etl: marking broken trades failed");
+	return (int64) SPI_processed;
+}
 
 void
 store_trades(const char *symbol, const char *source, int64 run_id,
@@ -101,22 +159,11 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 	 */
 	if (nbroken > 0 && SPI_processed < (uint64) n)
 	{
-		Oid			bargtypes[3] = {TEXTOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID};
-		Datum		bvalues[3];
 		int			k = 0;
 
 		for (int i = 0; i < n; i++)
 			if (trades[i].broken)
-			{
-				tids[k] = Int64GetDatum(trades[i].tid);
-				ts[k] = TimestampTzGetDatum(trades[i].traded_at);
-				k++;
-			}
-		bvalues[0] = values[0];
-		bvalues[1] = PointerGetDatum(construct_array(tids, k, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		bvalues[2] = PointerGetDatum(construct_array(ts, k, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		if (SPI_execute_with_args(break_sql, 3, bargtypes, bvalues, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "gemini_etl: marking broken trades failed");
-		*updated += (int64) SPI_processed;
+				tids[k++] = Int64GetDatum(trades[i].tid);
+		*updated += mark_broken(values[0], tids, k);
 	}
 }

@@ -18,20 +18,25 @@ static SPIPlanPtr get_plan = NULL;
 static SPIPlanPtr set_plan = NULL;
 
 bool
-store_get_watermark(const char *symbol, int64 *last_tid)
+store_get_watermark(const char *symbol, int64 *last_tid, TimestampTz *last_traded_at)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(symbol)};
 	bool		isnull;
 	SPIPlanPtr	plan = spi_keep_plan(&get_plan,
-									 "SELECT last_tid FROM gemini.watermarks WHERE symbol = $1",
+									 "SELECT last_tid, last_traded_at FROM gemini.watermarks WHERE symbol = $1",
 									 1, argtypes);
 
 	spi_exec_checked(plan, values, NULL, SPI_OK_SELECT, "reading the watermark");
 	if (SPI_processed == 0)
 		return false;
 	*last_tid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	return !isnull;
+	if (isnull)
+		return false;
+	*last_traded_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (isnull)
+		*last_traded_at = 0;
+	return true;
 }
 
 void
@@ -42,10 +47,10 @@ store_set_watermark(const char *symbol, int64 last_tid, TimestampTz last_traded_
 	char		nulls[4] = "    ";
 	SPIPlanPtr	plan = spi_keep_plan(&set_plan,
 									 "INSERT INTO gemini.watermarks AS w (symbol, last_tid, last_traded_at, run_id, updated_at)"
-									 " VALUES ($1, $2, $3, $4, now())"
+									 " VALUES ($1, $2, $3, $4, pg_catalog.now())"
 									 " ON CONFLICT (symbol) DO UPDATE"
 									 " SET last_tid = excluded.last_tid, last_traded_at = excluded.last_traded_at,"
-									 "     run_id = excluded.run_id, updated_at = now()"
+									 "     run_id = excluded.run_id, updated_at = pg_catalog.now()"
 									 " WHERE excluded.last_tid > w.last_tid",
 									 4, argtypes);
 
@@ -62,7 +67,7 @@ store_next_run_id(void)
 {
 	bool		isnull;
 
-	if (SPI_execute("SELECT nextval('gemini.run_id_seq')", false, 1) != SPI_OK_SELECT)
+	if (SPI_execute("SELECT pg_catalog.nextval('gemini.run_id_seq')", false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "gemini_etl: could not take a run id");
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }

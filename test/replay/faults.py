@@ -28,7 +28,9 @@ response headers):
                 the page's elements repeated, then whitespace ([fill]="repeat")
   bad_element   200, the real page with element [index=0] (negative: from the end)
                 mutated by [mutation]: missing_tid | price_number | bad_type
-                ([type_value="foo"]) | not_object | empty_object
+                ([type_value="foo"]) | not_object | empty_object | huge_time
+                (timestampms 9223372036854775807: converting it to a time
+                overflows unless it is bounds-checked first)
 Pre-actions (the request itself is then served normally, or by another fault):
   break_before  mark trades [tids] (or [tid]) of [symbol=the request's symbol] broken
   append_before append [count=10] generated trades ([seed=nth]) to [symbol]
@@ -48,7 +50,7 @@ RESPONSE_KINDS = ("429", "500", "502", "503", "404_empty", "400", "truncated",
 KINDS = RESPONSE_KINDS + PRE_KINDS
 # kinds whose response carries the real page (so the log keeps its trade count)
 PAGE_KINDS = ("truncated", "disconnect", "slow", "huge", "bad_element")
-MUTATIONS = ("missing_tid", "price_number", "bad_type", "not_object", "empty_object")
+MUTATIONS = ("missing_tid", "price_number", "bad_type", "not_object", "empty_object", "huge_time")
 
 _COMMON = {"kind", "nth", "times", "route", "headers", "note"}
 _PARAMS = {
@@ -182,6 +184,7 @@ def _resp(f, status, body, ctype=JSON, extra=None):
 
 _TID_RE = re.compile(r'"tid":"?-?\d+"?,?')
 _PRICE_RE = re.compile(r'"price":"([^"]*)"')
+_TSMS_RE = re.compile(r'"timestampms":"?-?\d+"?')
 _TYPE_RE = re.compile(r'"type":"[^"]*"')
 
 
@@ -198,6 +201,8 @@ def mutate_element(text, mutation, type_value="foo", is_trade=True):
         return _PRICE_RE.sub(r'"price":\1', text, count=1)
     if mutation == "bad_type":
         return _TYPE_RE.sub('"type":%s' % dumps(type_value).decode(), text, count=1)
+    if mutation == "huge_time":
+        return _TSMS_RE.sub('"timestampms":9223372036854775807', text, count=1)
     return text
 
 
