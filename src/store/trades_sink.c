@@ -11,13 +11,16 @@
  *
  * A trade is stored once per (symbol, tid), whatever time each source
  * reports for it.  gemini.trades cannot enforce that itself (a unique key of
- * a partitioned table must hold the partition key, traded_at), so the same
- * statement first claims each key in gemini.trade_ids (ON CONFLICT DO
- * NOTHING, which also settles a race with a concurrent writer) and inserts
- * into gemini.trades only the trades it claimed.  A trade already stored is
- * left alone unless it now comes back broken, the one change Gemini makes to
- * a published trade; that update finds the row through the time the
- * registry recorded, not the time this source reported.
+ * a partitioned table must hold the partition key, traded_at), so a batch
+ * first claims its keys in gemini.trade_ids (ON CONFLICT DO NOTHING, which
+ * also settles a race with a concurrent writer: the second one waits for
+ * the first and claims nothing), then inserts into gemini.trades exactly the
+ * trades it claimed, with a plain INSERT.  The batch is made unique by tid
+ * here first (a snapshot and a live message can carry the same trade), so
+ * neither statement sorts.  A trade already stored is left alone unless it
+ * now comes back broken, the one change Gemini makes to a published trade;
+ * that update finds the row through the time the registry recorded, not
+ * the time this source reported.
  */
 #include "postgres.h"
 
@@ -30,27 +33,22 @@
 #include "store/store.h"
 #include "store/spi_util.h"
 
+static SPIPlanPtr claim_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
 
-/*
- * New trades only; SPI_processed is then exactly the number newly stored.
- * DISTINCT ON keeps one row of a tid that a batch repeats (a snapshot and a
- * live message can carry the same trade).
- */
-static const char *insert_sql =
-"WITH u AS MATERIALIZED ("
-"  SELECT DISTINCT ON (u.tid) u.*"
-"    FROM unnest($2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bool[])"
-"         AS u(tid, ts, price, amount, side, broken)"
-"   ORDER BY u.tid),"
-"  claimed AS ("
-"  INSERT INTO gemini.trade_ids (symbol, tid, traded_at)"
-"  SELECT $1, u.tid, u.ts FROM u"
+/* Claim the keys; RETURNING says which were not stored yet. */
+static const char *claim_sql =
+"INSERT INTO gemini.trade_ids (symbol, tid, traded_at)"
+"  SELECT $1, u.tid, u.ts FROM unnest($2::int8[], $3::timestamptz[]) AS u(tid, ts)"
 "  ON CONFLICT (symbol, tid) DO NOTHING"
-"  RETURNING tid)"
+"  RETURNING tid";
+
+/* The claimed trades: nobody else can hold their keys. */
+static const char *insert_sql =
 "INSERT INTO gemini.trades (symbol, tid, traded_at, price, amount, side, broken, source, run_id)"
 "  SELECT $1, u.tid, u.ts, u.price::pg_catalog.numeric, u.amount::pg_catalog.numeric, u.side, u.broken, $8, $9"
-"    FROM u JOIN claimed c ON c.tid = u.tid";
+"    FROM unnest($2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bool[])"
+"         AS u(tid, ts, price, amount, side, broken)";
 
 /* Where the registry says the batch's broken trades are stored. */
 static const char *stored_at_sql =
@@ -108,62 +106,157 @@ mark_broken(Datum symbol, Datum *tids, int k)
 	return (int64) SPI_processed;
 }
 
+static int
+cmp_trade_ptr_tid(const void *a, const void *b)
+{
+	int64		x = (*(const StoreTrade *const *) a)->tid;
+	int64		y = (*(const StoreTrade *const *) b)->tid;
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The batch by tid, each tid once (its first occurrence in tid order).  A
+ * pull's page comes sorted already; a stream's buffer is sorted here.
+ */
+static const StoreTrade **
+unique_by_tid(const StoreTrade *trades, int n, int *nunique)
+{
+	const StoreTrade **v = palloc(sizeof(StoreTrade *) * n);
+	bool		sorted = true;
+	int			k = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		v[i] = &trades[i];
+		if (i > 0 && trades[i - 1].tid > trades[i].tid)
+			sorted = false;
+	}
+	if (!sorted)
+		qsort(v, n, sizeof(StoreTrade *), cmp_trade_ptr_tid);
+	for (int i = 0; i < n; i++)
+		if (k == 0 || v[k - 1]->tid != v[i]->tid)
+			v[k++] = v[i];
+	*nunique = k;
+	return v;
+}
+
+/* text[] of the field at `offset` of each trade in v. */
+static Datum
+text_array_of(const StoreTrade **v, int n, size_t offset)
+{
+	const char **strs = palloc(sizeof(char *) * n);
+
+	for (int i = 0; i < n; i++)
+		strs[i] = *(const char *const *) ((const char *) v[i] + offset);
+	return spi_text_array(strs, n, sizeof(char *));
+}
+
 void
 store_trades(const char *symbol, const char *source, int64 run_id,
 			 const StoreTrade *trades, int n, int64 *inserted, int64 *updated)
 {
+	Oid			claim_types[3] = {TEXTOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID};
 	Oid			argtypes[9] = {TEXTOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 	TEXTARRAYOID, BOOLARRAYOID, TEXTOID, INT8OID};
 	Datum		values[9];
 	char		nulls[9] = "         ";
+	const StoreTrade **v;
 	Datum	   *tids,
 			   *ts,
 			   *broken;
+	int			nu;
 	int			nbroken = 0;
-	SPIPlanPtr	plan;
+	uint64		claimed;
 
 	if (n <= 0)
 		return;
-	plan = spi_keep_plan(&insert_plan, insert_sql, 9, argtypes);
-
-	tids = palloc(sizeof(Datum) * n);
-	ts = palloc(sizeof(Datum) * n);
-	broken = palloc(sizeof(Datum) * n);
-	for (int i = 0; i < n; i++)
+	v = unique_by_tid(trades, n, &nu);
+	tids = palloc(sizeof(Datum) * nu);
+	ts = palloc(sizeof(Datum) * nu);
+	broken = palloc(sizeof(Datum) * nu);
+	for (int i = 0; i < nu; i++)
 	{
-		tids[i] = Int64GetDatum(trades[i].tid);
-		ts[i] = TimestampTzGetDatum(trades[i].traded_at);
-		broken[i] = BoolGetDatum(trades[i].broken);
-		nbroken += trades[i].broken ? 1 : 0;
+		tids[i] = Int64GetDatum(v[i]->tid);
+		ts[i] = TimestampTzGetDatum(v[i]->traded_at);
+		nbroken += v[i]->broken ? 1 : 0;
 	}
 	values[0] = CStringGetTextDatum(symbol);
-	values[1] = PointerGetDatum(construct_array(tids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[2] = PointerGetDatum(construct_array(ts, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[3] = spi_text_array(&trades[0].price, n, sizeof(StoreTrade));
-	values[4] = spi_text_array(&trades[0].amount, n, sizeof(StoreTrade));
-	values[5] = spi_text_array(&trades[0].side, n, sizeof(StoreTrade));
-	values[6] = PointerGetDatum(construct_array(broken, n, BOOLOID, 1, true, TYPALIGN_CHAR));
-	values[7] = CStringGetTextDatum(source);
-	values[8] = Int64GetDatum(run_id);
-	if (run_id <= 0)
-		nulls[8] = 'n';
-
-	spi_exec_checked(plan, values, nulls, SPI_OK_INSERT, "storing trades");
-	*inserted += (int64) SPI_processed;
+	values[1] = PointerGetDatum(construct_array(tids, nu, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_array(ts, nu, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	spi_exec_checked(spi_keep_plan(&claim_plan, claim_sql, 3, claim_types), values, NULL,
+					 SPI_OK_INSERT_RETURNING, "claiming trade ids");
+	claimed = SPI_processed;
 
 	/*
-	 * When the INSERT stored all n trades, each broken one of them was just
-	 * stored broken, and no other row has its key: nothing to mark.  Only a
-	 * batch with trades already stored (a re-pull, an overlap, a repeated
-	 * trade) needs the UPDATE.
+	 * Usually every trade is new and the arrays serve as they are; otherwise
+	 * keep the claimed ones (RETURNING order is not the input's).
 	 */
-	if (nbroken > 0 && SPI_processed < (uint64) n)
+	if (claimed < (uint64) nu)
 	{
+		int64	   *got = palloc(sizeof(int64) * Max(claimed, 1));
+		int			k = 0;
+
+		for (uint64 i = 0; i < claimed; i++)
+		{
+			bool		isnull;
+
+			got[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		}
+		qsort(got, claimed, sizeof(int64), cmp_int64);
+		for (int i = 0; i < nu; i++)
+			if (bsearch(&v[i]->tid, got, claimed, sizeof(int64), cmp_int64) != NULL)
+			{
+				v[k] = v[i];
+				tids[k] = tids[i];
+				ts[k] = ts[i];
+				k++;
+			}
+		values[1] = PointerGetDatum(construct_array(tids, k, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[2] = PointerGetDatum(construct_array(ts, k, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		nu = k;
+	}
+	if (nu > 0)
+	{
+		for (int i = 0; i < nu; i++)
+			broken[i] = BoolGetDatum(v[i]->broken);
+		values[3] = text_array_of(v, nu, offsetof(StoreTrade, price));
+		values[4] = text_array_of(v, nu, offsetof(StoreTrade, amount));
+		values[5] = text_array_of(v, nu, offsetof(StoreTrade, side));
+		values[6] = PointerGetDatum(construct_array(broken, nu, BOOLOID, 1, true, TYPALIGN_CHAR));
+		values[7] = CStringGetTextDatum(source);
+		values[8] = Int64GetDatum(run_id);
+		if (run_id <= 0)
+			nulls[8] = 'n';
+		spi_exec_checked(spi_keep_plan(&insert_plan, insert_sql, 9, argtypes), values, nulls,
+						 SPI_OK_INSERT, "storing trades");
+		if (SPI_processed != (uint64) nu)
+			elog(ERROR, "gemini_etl: stored " UINT64_FORMAT " of %d claimed trades", SPI_processed, nu);
+		*inserted += nu;
+	}
+
+	/*
+	 * A broken trade that was already stored (a re-pull, an overlap) may
+	 * need marking; when every trade of the batch was new, each broken one
+	 * was just stored broken.
+	 */
+	if (nbroken > 0 && claimed < (uint64) n)
+	{
+		Datum	   *btids = palloc(sizeof(Datum) * n);
 		int			k = 0;
 
 		for (int i = 0; i < n; i++)
 			if (trades[i].broken)
-				tids[k++] = Int64GetDatum(trades[i].tid);
-		*updated += mark_broken(values[0], tids, k);
+				btids[k++] = Int64GetDatum(trades[i].tid);
+		*updated += mark_broken(values[0], btids, k);
 	}
 }
