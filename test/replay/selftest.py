@@ -18,7 +18,8 @@ The websocket checks live in selftest_ws.py (aiohttp's ws client): v2
 recorded replay (exact frames, pacing, heartbeats after the end, session
 trades == REST), v2 generated (snapshot, count, candles, every trade in
 /truth and pageable, determinism, rate), faults (drop, stall, malformed,
-reject_connect), the new API (snapshot -> ack, trade shape, chained U/u,
+reject_connect, binary_invalid_utf8, oversize up to 200 MB with the
+server's peak memory checked, close with code and reason), the new API (snapshot -> ack, trade shape, chained U/u,
 gap, requests, recorded conversion), ws/log and ws/sent.  It also prints
 the server's max generated send rate for 200,000 events (not asserted).
 """

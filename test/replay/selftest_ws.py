@@ -25,7 +25,8 @@ FIXTURES = os.path.normpath(os.path.join(HERE, "..", "fixtures"))
 SESSIONS = ("2021-04-05", "2021-04-17", "2021-06-23")
 LOG_HEADER = ("conn_no,accepted_no,api,mode,t_open,t_close,path,query,subscribe,client_frames,"
               "messages_sent,trades_sent,first_trade_tid,last_trade_tid,snapshot_trades,events_sent,"
-              "malformed_sent,gaps_sent,t_stream_start,t_stream_end,bytes_sent,close_reason")
+              "malformed_sent,gaps_sent,t_stream_start,t_stream_end,bytes_sent,close_reason,invalid_utf8_sent,"
+              "oversize_bytes_sent,close_code_sent")
 SENT_HEADER = "conn_no,seq,tid,symbol,send_time_ms,send_time_us,kind"
 
 
@@ -590,10 +591,270 @@ def tests(T):
         T.check("ws new: protocol ping every 20 s", len(pings) == 1 and 19 < pings[0] < 21.5, a)
         T.check("ws new: stalled connection gets no pings", [k for k, _ in b] == [aiohttp.WSMsgType.TEXT] * 3, b)
 
-    out = [t_ws_recorded, t_ws_generated, t_ws_faults, t_ws_new, t_ws_slow, t_ws_shift, t_ws_rate]
+    def wait_closed(token, n=1, timeout=5.0):
+        """The namespace's last n log rows once they are closed (or after timeout)."""
+        t_end = time.monotonic() + timeout
+        while True:
+            rows = ws_log(token)[-n:]
+            if all(r["close_reason"] not in ("open", None) and r["t_close"] for r in rows) or \
+                    time.monotonic() > t_end:
+                return rows
+            time.sleep(0.05)
+
+    def t_ws_faults_frames():
+        """binary_invalid_utf8, oversize and close faults."""
+        ds = {"GENUSD": {"count": 3000, "seed": 7}}
+        T.admin("wx", "config", {"datasets": ds, "recorded": False})
+        port = T.S.port
+        sub_new = {"id": 1, "method": "subscribe", "params": ["genusd@trade"]}
+
+        # binary_invalid_utf8: binary frames (aiohttp client) before messages 2, 4, 6, 8
+        ws_config("wx", mode="generated", rate=0, count=10, close_at_end=True,
+                  faults=[{"kind": "binary_invalid_utf8", "at": [2, 4, 6, 8]}])
+
+        async def mixed():
+            out = []
+            async with aiohttp.ClientSession() as s:
+                async with s.ws_connect(url("wx", "/v2/marketdata")) as ws:
+                    await ws.send_str(json.dumps(v2sub("GENUSD")))
+                    while True:
+                        m = await ws.receive(timeout=5)
+                        if m.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                            return out, m.type
+                        out.append((m.type, m.data))
+
+        got, end = run(mixed())
+        kinds = "".join("B" if k == aiohttp.WSMsgType.BINARY else "T" for k, _ in got)
+        bins = [d for k, d in got if k == aiohttp.WSMsgType.BINARY]
+        bad = (b'"symbol":"\xff\xfe"', b'"symbol":"GENUSD\xc0\xaf"', b'"symbol":"GENUSD\xed\xa0\x80"',
+               b'"symbol":"GENUSD\xe2\x82"')
+
+        def not_utf8(b):
+            try:
+                b.decode("utf-8")
+                return False
+            except UnicodeDecodeError:
+                return True
+
+        T.check("ws binary_invalid_utf8 at [2,4,6,8]: a binary frame before each (FF FE, overlong, surrogate, truncated)",
+                kinds == "TBTTBTTBTTBTTTT" and end == aiohttp.WSMsgType.CLOSE and len(bins) == 4
+                and all(b.startswith(b'{"type":"trade",') and x in b and not_utf8(b) for b, x in zip(bins, bad)),
+                (kinds, end, bins[:1]))
+        r = ws_log("wx")[-1]
+        T.check("ws binary_invalid_utf8: log", r["invalid_utf8_sent"] == 4 and r["messages_sent"] == 11
+                and r["malformed_sent"] == 0, r)
+        # as text frames (RFC 6455 says a text frame is UTF-8: read with the raw client), new API
+        ws_config("wx", mode="generated", rate=0, count=5, close_at_end=True,
+                  faults=[{"kind": "binary_invalid_utf8", "at": [1, 3], "opcode": "text"}])
+        frames, end = raw_frames(port, "/t/wx/ws?snapshot=-1", sub_new, keep=4096)
+        ops = [(f[0], f[1]) for f in frames]
+        T.check("ws binary_invalid_utf8 opcode text (new API): invalid UTF-8 in text frames before messages 1 and 3",
+                ops[:6] == [(True, 1)] * 6 and ops[-1] == (True, 8) and len(frames) == 2 + 6 + 1
+                and frames[0][3].startswith(b'{"E":1600000000000000000,"s":"\xff\xfe","t":999999999,')
+                and b'"s":"genusd\xc0\xaf"' in frames[3][3] and not_utf8(frames[0][3]) and not_utf8(frames[3][3])
+                and not not_utf8(frames[1][3]) and not not_utf8(frames[2][3]), (ops, [f[3][:60] for f in frames[:4]], end))
+
+        # oversize, complete and small enough to read: content is JSON, fragments as promised
+        ws_config("wx", mode="generated", rate=0, count=20, close_at_end=True,
+                  faults=[{"kind": "oversize", "after": 3, "bytes": 300000}])
+        frames, end = raw_frames(port, "/t/wx/v2/marketdata", v2sub("GENUSD"), quiet=1.0)
+        head = b'{"type":"trade","symbol":"GENUSD","pad":"'
+        frag = frames[3:]
+        T.check("ws oversize 300000 after 3: 3 messages, then fragments 65536 x4 + 37856 (text, cont..., FIN last), "
+                "then nothing", [(f[0], f[1]) for f in frames[:3]] == [(True, 1)] * 3 and
+                [(f[0], f[1], f[2]) for f in frag] == [(False, 1, 65536)] + [(False, 0, 65536)] * 3 + [(True, 0, 37856)]
+                and frag[0][3].startswith(head + b"xxxx") and frag[-1][4].endswith(b'xxx"}') and end == "quiet",
+                ([f[:3] for f in frames], end))
+        r = wait_closed("wx")[0]
+        T.check("ws oversize: log (oversize_bytes_sent, close_reason oversize)", r["oversize_bytes_sent"] == 300000
+                and r["messages_sent"] == 3 and r["close_reason"] == "oversize", r)
+
+        async def whole(path, sub):
+            async with aiohttp.ClientSession() as s:
+                async with s.ws_connect(url("wx", path), max_msg_size=0) as ws:
+                    await ws.send_str(json.dumps(sub))
+                    return await recv(ws, quiet=1.0)
+
+        ws_config("wx", mode="generated", rate=0, count=20, faults=[{"kind": "oversize", "after": 2, "bytes": 300000,
+                                                                     "fragment": 1000}])
+        texts, end, _ = run(whole("/v2/marketdata", v2sub("GENUSD")))
+        T.check("ws oversize: reassembled (aiohttp, fragment 1000) it is one JSON object of exactly 300000 bytes",
+                len(texts) == 3 and len(texts[2]) == 300000 and json.loads(texts[2]) == {
+                    "type": "trade", "symbol": "GENUSD", "pad": "x" * (300000 - len(head) - 2)} and end == "quiet",
+                (len(texts), [len(x) for x in texts], end))
+        ws_config("wx", mode="generated", rate=0, count=20, faults=[{"kind": "oversize", "after": 1, "bytes": 20}])
+        texts, end, _ = run(whole("/ws?snapshot=-1", sub_new))
+        T.check("ws oversize 20 bytes (new API): the first 20 bytes of the JSON text", len(texts) == 2
+                and texts[1] == '{"E":160000000000000', (texts, end))
+
+        # 200 MB, read to the end by the raw client: the server never holds it
+        def hwm():
+            with open("/proc/%d/status" % T.S.proc.pid) as f:
+                return next(int(ln.split()[1]) for ln in f if ln.startswith("VmHWM:")) * 1024
+
+        ws_config("wx", mode="generated", rate=0, count=20, faults=[{"kind": "oversize", "after": 3, "bytes": 200_000_000}])
+        hwm0 = hwm()
+        t0 = time.monotonic()
+        frames, end = raw_frames(port, "/t/wx/v2/marketdata", v2sub("GENUSD"), quiet=1.0)
+        dt = time.monotonic() - t0 - 1.0
+        frag = frames[3:]
+        grew = hwm() - hwm0
+        T.check("ws oversize 200 MB: all of it in 3052 fragments (%.1f s), server peak RSS grew %.1f MB"
+                % (dt, grew / 1e6), sum(f[2] for f in frag) == 200_000_000 and len(frag) == 3052
+                and frag[0][:2] == (False, 1) and frag[-1][:2] == (True, 0)
+                and all(f[:2] == (False, 0) for f in frag[1:-1]) and grew < 32e6, (len(frag), grew, end))
+
+        # the client stops reading and closes: the server stops too (one fragment / one huge frame)
+        for fragment, name in ((65536, "fragments"), (200_000_000, "one frame")):
+            ws_config("wx", mode="generated", rate=0, count=20,
+                      faults=[{"kind": "oversize", "after": 3, "bytes": 200_000_000, "fragment": fragment}])
+            frames, end = raw_frames(port, "/t/wx/v2/marketdata", v2sub("GENUSD"), stop_after=2_000_000)
+            r = wait_closed("wx")[0]
+            T.check("ws oversize 200 MB in %s, client closes after 2 MB: server stops (sent %d bytes)"
+                    % (name, r["oversize_bytes_sent"]), end == "stopped" and frames[3][:3] == (
+                        fragment >= 200_000_000, 1, min(fragment, 200_000_000))
+                    and r["close_reason"] == "oversize" and 2_000_000 <= r["oversize_bytes_sent"] < 100_000_000,
+                    (frames[3][:3] if len(frames) > 3 else frames, end, r["close_reason"], r["oversize_bytes_sent"]))
+
+        # close with a code and a reason (non-ASCII and a control character included)
+        reason = "policy: caf\u00e9 \u0001 end"
+        ws_config("wx", mode="generated", rate=0, count=100, faults=[{"kind": "close", "after": 3, "code": 1008,
+                                                                      "reason": reason}])
+
+        async def closing():
+            async with aiohttp.ClientSession() as s:
+                async with s.ws_connect(url("wx", "/v2/marketdata")) as ws:
+                    await ws.send_str(json.dumps(v2sub("GENUSD")))
+                    texts, end, _ = await recv(ws)
+                    return texts, end, ws.close_code
+
+        texts, end, code = run(closing())
+        T.check("ws close after 3 (code 1008, reason): 3 messages then the close frame", len(texts) == 3
+                and end == "close" and code == 1008, (len(texts), end, code))
+        r = wait_closed("wx")[0]
+        T.check("ws close: log", r["close_reason"] == "close" and r["close_code_sent"] == 1008
+                and r["messages_sent"] == 3, r)
+        ws_config("wx", mode="generated", rate=0, count=100, faults=[{"kind": "close", "after": 2, "code": 4000,
+                                                                      "reason": reason}])
+        frames, end = raw_frames(port, "/t/wx/ws?snapshot=-1", sub_new)
+        T.check("ws close (new API, raw): close payload = code 4000 big-endian + the reason's UTF-8",
+                len(frames) == 3 and frames[2][:2] == (True, 8) and frames[2][3] == b"\x0f\xa0" + reason.encode()
+                and end == "close", (frames, end))
+
+        # bad fault specs
+        bad = [{"kind": "oversize", "after": 1},
+               {"kind": "oversize", "bytes": 0},
+               {"kind": "oversize", "bytes": 10, "fragment": 0},
+               {"kind": "oversize", "bytes": 10, "foo": 1},
+               {"kind": "close", "code": 70000},
+               {"kind": "close", "reason": "x" * 124},
+               {"kind": "close", "reason": 5},
+               {"kind": "close", "after": -1},
+               {"kind": "binary_invalid_utf8", "at": 0},
+               {"kind": "binary_invalid_utf8", "at": [1], "opcode": "ping"},
+               {"kind": "binary_invalid_utf8", "after": 1, "at": [1]}]
+        sts = [T.req("/_admin/t/wx/ws", "POST", {"faults": [f]})[0] for f in bad]
+        T.check("ws admin: bad oversize/close/binary_invalid_utf8 specs -> 400", sts == [400] * len(bad), sts)
+        st, _, b = T.req("/_admin/t/wx/ws", "POST", {"faults": [{"kind": "close", "reason": "\u00e9" * 61 + "x"}]})
+        T.check("ws admin: close reason of exactly 123 UTF-8 bytes accepted, defaults filled",
+                st == 200 and json.loads(b)["config"]["faults"][0] == {
+                    "kind": "close", "reason": "\u00e9" * 61 + "x", "after": 0, "code": 1000}, b)
+
+    out = [t_ws_recorded, t_ws_generated, t_ws_faults, t_ws_faults_frames, t_ws_new, t_ws_slow, t_ws_shift,
+           t_ws_rate]
     if "--slow" in sys.argv:
         out.append(t_ws_pings)
     return out
+
+
+def raw_frames(port, path, sub, keep=256, stop_after=None, quiet=2.0, max_time=120.0):
+    """Raw websocket client that reports frames as sent, without holding
+    their payloads: upgrade, one masked subscribe frame, then read frames
+    until a close frame (answered), EOF, `quiet` s of silence, or, with
+    stop_after, until that many payload bytes have arrived (then the socket
+    is closed without a close frame).  -> (frames, end): frames are
+    (fin, opcode, length, first `keep` payload bytes, last 16 payload bytes),
+    a frame cut short by stop_after included; end is close|eof|quiet|stopped."""
+    s, buf = _upgrade(port, path)
+    _send_masked(s, 0x81, json.dumps(sub).encode())
+    frames = []
+    cur = None                  # [fin, opcode, length, left, head bytearray, tail bytes]
+    total = 0
+    t_end = time.monotonic() + max_time
+    s.settimeout(quiet)
+    try:
+        while True:
+            pos, L = 0, len(buf)
+            while True:
+                if cur is None:
+                    if L - pos < 2:
+                        break
+                    b0, b1 = buf[pos], buf[pos + 1] & 0x7f
+                    h = 2 if b1 < 126 else 4 if b1 == 126 else 10
+                    if L - pos < h:
+                        break
+                    n = b1 if b1 < 126 else int.from_bytes(buf[pos + 2:pos + h], "big")
+                    cur = [bool(b0 & 0x80), b0 & 0x0f, n, n, bytearray(), b""]
+                    pos += h
+                take = min(cur[3], L - pos)
+                if len(cur[4]) < keep:
+                    cur[4] += buf[pos:pos + min(take, keep - len(cur[4]))]
+                if take:
+                    cur[5] = (cur[5] + bytes(buf[max(pos, pos + take - 16):pos + take]))[-16:]
+                cur[3] -= take
+                pos += take
+                total += take
+                if cur[3] == 0:
+                    frames.append((cur[0], cur[1], cur[2], bytes(cur[4]), cur[5]))
+                    if cur[1] == 8:
+                        _send_masked(s, 0x88, bytes(cur[4][:2]))
+                        return frames, "close"
+                    cur = None
+                if stop_after is not None and total >= stop_after:
+                    if cur is not None:
+                        frames.append((cur[0], cur[1], cur[2], bytes(cur[4]), cur[5]))
+                    return frames, "stopped"
+                if pos >= L:
+                    break
+            buf = buf[pos:]
+            if time.monotonic() > t_end:
+                return frames, "quiet"
+            try:
+                chunk = s.recv(1 << 20)
+            except socket.timeout:
+                return frames, "quiet"
+            except ConnectionError:
+                return frames, "eof"
+            if not chunk:
+                return frames, "eof"
+            buf += chunk
+    finally:
+        s.close()
+
+
+def _upgrade(port, path):
+    """-> (socket after a 101 answer, bytes already read past the headers)."""
+    s = socket.create_connection(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (path, key)).encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise RuntimeError("no upgrade answer")
+        buf += chunk
+    head, _, buf = buf.partition(b"\r\n\r\n")
+    if b" 101 " not in head.split(b"\r\n")[0]:
+        raise RuntimeError(head)
+    return s, buf
+
+
+def _send_masked(s, b0, p):
+    """One masked client frame (b0: FIN + opcode) with a payload < 64 KiB."""
+    mask = os.urandom(4)
+    hdr = bytes((b0, 0x80 | len(p))) if len(p) < 126 else bytes((b0, 0xfe)) + struct.pack(">H", len(p))
+    s.sendall(hdr + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(p)))
 
 
 def fast_read(port, path, sub, want):

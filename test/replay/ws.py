@@ -20,9 +20,11 @@ A connection's lifecycle: upgrade (or HTTP 503 while a reject_connect fault
 has attempts left), a Stream per protocol reading client frames, one send
 task (plus a heartbeat task for v2 generated), and a log row that ends with
 close_reason normal (server closed: close_at_end or shutdown), client,
-drop, stall (the connection was stalled when it ended), rejected, or
-ping_timeout (new API: no pong within 10 s of a protocol ping; aiohttp
-closes such connections).  Rows of open connections say "open".
+drop, stall (the connection was stalled when it ended), oversize (an
+oversize fault's message was started), close (a close fault's close frame
+was sent), rejected, or ping_timeout (new API: no pong within 10 s of a
+protocol ping; aiohttp closes such connections).  Rows of open connections
+say "open".
 """
 
 import asyncio
@@ -100,6 +102,7 @@ async def _handle(request, api):
         log.info("ws conn %d: %s", row.conn_no, e)
     finally:
         await stream.stop()
+        await conn.finish()
         app["ws_open"].discard(conn)
         conn.flush()
         row.t_close = time.time()

@@ -24,7 +24,9 @@ Faults.  Connections are numbered per namespace since the config was set:
 only accepted ones; a fault's "connection":N means accepted connection N
 (default 1), "every":true means every accepted connection.  Messages are
 numbered per connection from 1 (everything the server sends: snapshots,
-acks, heartbeats, candles, events; injected malformed frames do not count).
+acks, heartbeats, candles, events; injected malformed and invalid-UTF-8
+frames do not count).  Injected trades name the connection's first
+subscribed symbol (BTCUSD before any subscribe).
   {"kind":"drop","after":K}      after message K the TCP connection is closed
                                  without a close frame (what was written is
                                  flushed, then FIN); K=0: right after accept
@@ -40,6 +42,35 @@ acks, heartbeats, candles, events; injected malformed frames do not count).
   {"kind":"gap","at":K}          new API only: the first depth diff sent as
                                  message >= K skips ahead (U > previous u);
                                  "at" may be a list
+  {"kind":"binary_invalid_utf8","at":[K,..],"opcode":"binary"}
+                                 before message K an extra frame whose payload
+                                 is a trade (v2 or new API shape) with invalid
+                                 UTF-8 in its symbol; variants cycle by
+                                 position: FF FE, overlong C0 AF, surrogate
+                                 ED A0 80, truncated E2 82.  "opcode" "binary"
+                                 (default) or "text": a text frame that is not
+                                 UTF-8 breaks RFC 6455, which libwebsockets'
+                                 client does not check by default
+  {"kind":"oversize","after":K,"bytes":N,"fragment":F}
+                                 after message K one text message of N bytes
+                                 (1 <= N <= 2^40) sent as fragments of F
+                                 bytes (default 65536; F >= N: one frame),
+                                 generated while sending, never held in memory:
+                                 {"type":"trade","symbol":S,"pad":"xxx..."}
+                                 (new API: {"E":1600000000000000000,"s":s,
+                                 "pad":"xxx..."}), or its first N bytes when
+                                 N is too small for any padding.  Stops as soon as the client closes;
+                                 from its start nothing else is sent, not
+                                 even protocol pings (as stall)
+  {"kind":"close","after":K,"code":C,"reason":"..."}
+                                 after message K a close frame with status
+                                 code C (0..65535, default 1000; invalid codes
+                                 are sent as given, to test clients) and the
+                                 reason (UTF-8, at most 123 bytes, default ""),
+                                 then the usual close handshake
+drop, stall, oversize and close end the connection's stream: if several
+apply to one connection, the one with the smallest "after" wins (the first
+listed on a tie).
 
 Connection log (ws/log) fields: conn_no, accepted_no (empty if rejected),
 api (v2|new), mode, t_open/t_close (epoch s), path, query, subscribe (the
@@ -48,7 +79,10 @@ first subscribe frame, verbatim), client_frames, messages_sent, trades_sent
 snapshot "trades" entries), events_sent (generated events, or recorded
 frames replayed), malformed_sent, gaps_sent, t_stream_start/t_stream_end
 (epoch s: first subscribe .. last event written; events_sent / (end -
-start) is the server's send rate), bytes_sent, close_reason (ws.py).
+start) is the server's send rate), bytes_sent, close_reason (ws.py),
+invalid_utf8_sent (binary_invalid_utf8 frames), oversize_bytes_sent (payload
+bytes of the oversize message handed to the socket), close_code_sent (the
+close fault's code; empty otherwise).
 Sent log (ws/sent): one row per trade sent: conn_no, seq (its message
 number), tid, symbol, send_time_ms, send_time_us, kind (live|snapshot).
 """
@@ -59,16 +93,23 @@ import json
 MODES = ("recorded", "generated")
 DEFAULTS = {"mode": "recorded", "session": "2021-04-17", "speed": 0, "rate": 1000,
             "count": 10000, "seed": 1, "trade_ratio": 0.5, "close_at_end": False}
-FAULT_KINDS = ("drop", "stall", "malformed", "reject_connect", "gap")
+FAULT_KINDS = ("drop", "stall", "malformed", "reject_connect", "gap", "binary_invalid_utf8",
+               "oversize", "close")
 _FAULT_KEYS = {"drop": {"after"}, "stall": {"after"}, "malformed": {"at"},
-               "reject_connect": {"times"}, "gap": {"at"}}
+               "reject_connect": {"times"}, "gap": {"at"}, "binary_invalid_utf8": {"at", "opcode"},
+               "oversize": {"after", "bytes", "fragment"}, "close": {"after", "code", "reason"}}
+STOP_KINDS = ("drop", "stall", "oversize", "close")
+OVERSIZE_MAX = 1 << 40
+OVERSIZE_FRAGMENT = 65536
+CLOSE_REASON_MAX = 123          # a control frame's payload is at most 125 bytes
 _CONN_KEYS = {"kind", "connection", "every", "note"}
 SENT_MAX = 5_000_000
 
 LOG_FIELDS = ("conn_no", "accepted_no", "api", "mode", "t_open", "t_close", "path", "query",
               "subscribe", "client_frames", "messages_sent", "trades_sent", "first_trade_tid",
               "last_trade_tid", "snapshot_trades", "events_sent", "malformed_sent", "gaps_sent",
-              "t_stream_start", "t_stream_end", "bytes_sent", "close_reason")
+              "t_stream_start", "t_stream_end", "bytes_sent", "close_reason", "invalid_utf8_sent",
+              "oversize_bytes_sent", "close_code_sent")
 SENT_FIELDS = ("conn_no", "seq", "tid", "symbol", "send_time_ms", "send_time_us", "kind")
 
 
@@ -99,16 +140,38 @@ def parse_faults(specs):
         if unknown:
             raise ValueError("ws fault %s: unknown keys %s" % (kind, sorted(unknown)))
         f = dict(f)
-        if kind in ("drop", "stall"):
+        if kind in STOP_KINDS:
             f.setdefault("after", 0)
             if not _is_int(f["after"]) or f["after"] < 0:
                 raise ValueError("ws fault %s: after must be an integer >= 0" % kind)
-        elif kind in ("malformed", "gap"):
+        if kind == "oversize":
+            if not _is_int(f.get("bytes")) or not 1 <= f["bytes"] <= OVERSIZE_MAX:
+                raise ValueError("ws fault oversize: bytes must be an integer in [1, 2^40]")
+            f.setdefault("fragment", OVERSIZE_FRAGMENT)
+            if not _is_int(f["fragment"]) or f["fragment"] < 1:
+                raise ValueError("ws fault oversize: fragment must be an integer >= 1")
+        elif kind == "close":
+            f.setdefault("code", 1000)
+            f.setdefault("reason", "")
+            if not _is_int(f["code"]) or not 0 <= f["code"] <= 65535:
+                raise ValueError("ws fault close: code must be an integer in [0, 65535]")
+            try:
+                ok = isinstance(f["reason"], str) and len(f["reason"].encode("utf-8")) <= CLOSE_REASON_MAX
+            except UnicodeEncodeError:      # a lone surrogate such as "\ud800"
+                ok = False
+            if not ok:
+                raise ValueError("ws fault close: reason must be a string of at most %d UTF-8 bytes"
+                                 % CLOSE_REASON_MAX)
+        elif kind in ("malformed", "gap", "binary_invalid_utf8"):
             at = f.get("at")
             at = [at] if _is_int(at) else at
             if not isinstance(at, list) or not at or not all(_is_int(k) and k >= 1 for k in at):
                 raise ValueError("ws fault %s: at must be an integer >= 1 or a list of them" % kind)
             f["at"] = at
+            if kind == "binary_invalid_utf8":
+                f.setdefault("opcode", "binary")
+                if f["opcode"] not in ("binary", "text"):
+                    raise ValueError("ws fault binary_invalid_utf8: opcode must be binary or text")
         elif kind == "reject_connect":
             f.setdefault("times", 1)
             if not _is_int(f["times"]) or f["times"] < 0:
@@ -151,20 +214,25 @@ class ConnFaults:
     """The faults that apply to one accepted connection."""
 
     def __init__(self, faults, accepted_no):
-        self.stop_at = None         # message number after which drop/stall happens
+        self.stop_at = None         # message number after which drop/stall/oversize/close happens
         self.stop_kind = None
+        self.stop_fault = None      # that fault's spec (bytes, fragment, code, reason)
         self.malformed = {}         # message number -> malformed variant (0..3)
+        self.invalid_utf8 = {}      # message number -> (variant 0..3, "binary" | "text")
         self.gaps = []              # sorted message numbers
         for f in faults:
             if not (f.get("every") or f.get("connection", 1) == accepted_no):
                 continue
             k = f["kind"]
-            if k in ("drop", "stall"):
+            if k in STOP_KINDS:
                 if self.stop_at is None or f["after"] < self.stop_at:
-                    self.stop_at, self.stop_kind = f["after"], k
+                    self.stop_at, self.stop_kind, self.stop_fault = f["after"], k, f
             elif k == "malformed":
                 for i, at in enumerate(f["at"]):
                     self.malformed.setdefault(at, i % 4)
+            elif k == "binary_invalid_utf8":
+                for i, at in enumerate(f["at"]):
+                    self.invalid_utf8.setdefault(at, (i % 4, f["opcode"]))
             elif k == "gap":
                 self.gaps.extend(f["at"])
         self.gaps.sort()
@@ -181,6 +249,7 @@ class LogRow:
         self.conn_no, self.api, self.mode, self.path, self.query = conn_no, api, mode, path, query
         self.client_frames = self.messages_sent = self.trades_sent = self.snapshot_trades = 0
         self.events_sent = self.malformed_sent = self.gaps_sent = self.bytes_sent = 0
+        self.invalid_utf8_sent = self.oversize_bytes_sent = 0
         self.close_reason = "open"
 
     def values(self):

@@ -104,7 +104,65 @@ def malformed(api, variant, sym):
     return "not json at all"
 
 
+def invalid_utf8(api, variant, sym):
+    """A trade whose symbol is not valid UTF-8 (variant 0..3): FF FE,
+    overlong C0 AF, surrogate ED A0 80, truncated E2 82.  -> bytes."""
+    if api == "v2":
+        good = (V2_TRADE % (sym, 999999999, 999999999, 1600000000000, "1.00", "1", "buy")).encode()
+        key, s = b'"symbol":"%s"', sym.encode()
+    else:
+        good = (NEW_TRADE % (1600000000000000000, sym.lower(), 999999999, "1.00", "1", "false")).encode()
+        key, s = b'"s":"%s"', sym.lower().encode()
+    bad = (b"\xff\xfe", s + b"\xc0\xaf", s + b"\xed\xa0\x80", s + b"\xe2\x82")[variant]
+    return good.replace(key % s, key % bad, 1)
+
+
+class OversizeBody:
+    """The bytes of the oversize fault's message, n bytes long, produced
+    piece by piece (chunk) so that n may be far larger than memory:
+    head + "x" * (n - len(head) - 2) + '"}', or the first n bytes of
+    head + '"}' when n is smaller than that."""
+
+    TAIL = b'"}'
+
+    def __init__(self, api, sym, n, pad_max=65536):
+        if api == "v2":
+            self.head = b'{"type":"trade","symbol":"%s","pad":"' % sym.encode()
+        else:
+            self.head = b'{"E":1600000000000000000,"s":"%s","pad":"' % sym.lower().encode()
+        self.n = n
+        self.small = (self.head + self.TAIL)[:n] if n <= len(self.head) + len(self.TAIL) else None
+        self.pad = b"x" * pad_max
+
+    def chunk(self, off, k):
+        """Bytes [off, off + k) of the message (k <= pad_max)."""
+        if self.small is not None:
+            return self.small[off:off + k]
+        h, end, tail_at = len(self.head), off + k, self.n - len(self.TAIL)
+        out = []
+        if off < h:
+            out.append(self.head[off:min(end, h)])
+        a, b = max(off, h), min(end, tail_at)
+        if b > a:
+            out.append(self.pad[:b - a])
+        if end > tail_at:
+            out.append(self.TAIL[max(off, tail_at) - tail_at:end - tail_at])
+        return b"".join(out)
+
+
 _SMALL = [bytes((0x81, n)) for n in range(126)]
+
+OP_CONT, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
+
+
+def frame_header(n, opcode, fin=True):
+    """Header of an unmasked frame (any opcode, final or not) with an n-byte payload."""
+    b0 = (0x80 if fin else 0) | opcode
+    if n < 126:
+        return bytes((b0, n))
+    if n < 65536:
+        return bytes((b0, 126)) + struct.pack(">H", n)
+    return bytes((b0, 127)) + struct.pack(">Q", n)
 
 
 def text_frame_header(n):
