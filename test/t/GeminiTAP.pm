@@ -2,12 +2,16 @@
 # their own (initdb as the postgres user, gemini_etl preloaded), psql, the
 # replay server's admin API, and waiting for a condition.
 #
-#   my $c = GeminiTAP->new_cluster(extra_conf => "...");
-#   $c->psql("SELECT 1");  $c->wait_for($label, $sql, $want, $timeout);
+#   my $c = GeminiTAP->new_cluster(extra_conf => "...");   # also name => 'src', tz => 'UTC'
+#   $c->psql("SELECT 1");  $c->psql($sql, db => 'src');
+#   $c->wait_for($label, $sql, $want, $timeout);
+#   GeminiTAP::run("$GeminiTAP::BIN/pg_dump " . $c->conn_args . " ...");
 #   GeminiTAP::admin('POST', '/t/x/ws', '{...}');
 #
+# Each cluster has a directory (and socket directory) of its own, so several
+# can run at once; every cluster a test made is stopped when it exits.
 # Needs REPLAY_URL (test/run_all.sh starts the replay server).  Runs as root:
-# the cluster runs as postgres.
+# the clusters run as postgres.
 package GeminiTAP;
 use strict;
 use warnings;
@@ -27,7 +31,7 @@ sub replay_port { my ($p) = replay_url() =~ /:(\d+)$/; return $p; }
 # The replay server's admin API; dies on an error.
 sub admin {
   my ($method, $path, $body) = @_;
-  my $cmd = "curl -sS --fail-with-body -X $method " . replay_url() . "/_admin$path";
+  my $cmd = "curl -sS --fail-with-body -X $method " . shell_quote(replay_url() . "/_admin$path");
   $cmd .= " -H 'Content-Type: application/json' --data-binary " . shell_quote($body) if defined $body;
   my ($r, $o) = run($cmd);
   die "admin $path failed: $o" if $r;
@@ -35,14 +39,19 @@ sub admin {
 }
 
 # A new cluster in a temporary directory, started, gemini_etl preloaded.
+# Options: extra_conf (lines for postgresql.conf, after the defaults, so they
+# win); name (prefixes its tests' names: "src: initdb"); tz (PGTZ of its psql
+# sessions).
+my @clusters;
 sub new_cluster {
   my ($class, %opt) = @_;
   my $dir = tempdir('gemini_tap_XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP_TAP});
   diag("cluster in $dir") if $ENV{KEEP_TAP};
   chmod 0777, $dir;
-  my $self = bless { dir => $dir, data => "$dir/data", port => 20000 + int(rand(20000)) }, $class;
+  my $self = bless { dir => $dir, data => "$dir/data", port => 20000 + int(rand(20000)), tz => $opt{tz} }, $class;
+  my $label = defined $opt{name} ? "$opt{name}: " : '';
   my ($rc, $out) = as_pg("$BIN/initdb -D $self->{data} -A trust -U postgres");
-  is($rc, 0, 'initdb') or diag($out);
+  is($rc, 0, "${label}initdb") or diag($out);
   open(my $conf, '>>', "$self->{data}/postgresql.conf") or die;
   print $conf <<"CONF";
 port = $self->{port}
@@ -56,13 +65,22 @@ CONF
   print $conf $opt{extra_conf} if $opt{extra_conf};
   close $conf;
   ($rc, $out) = $self->pg_ctl('start');
-  is($rc, 0, 'server starts') or diag($out);
+  is($rc, 0, "${label}server starts") or diag($out);
+  push @clusters, $self;
   return $self;
 }
+# (Before File::Temp removes the directories; $? is the test's exit code.)
+END { local $?; as_pg("$BIN/pg_ctl -D $_->{data} -m immediate stop") for @clusters; }
 
 sub pg_ctl {
   my ($self, $a) = @_;
   return as_pg("$BIN/pg_ctl -D $self->{data} -l $self->{dir}/server.log -w $a");
+}
+
+# Where client programs find the cluster, as superuser: "-h DIR -p PORT -U postgres".
+sub conn_args {
+  my $self = shift;
+  return "-h $self->{dir} -p $self->{port} -U postgres";
 }
 
 sub server_log {
@@ -79,7 +97,8 @@ sub psql {
   my $db = $opt{db} // 'postgres';
   # stdout only: NOTICEs and WARNINGs (stderr) are not part of the result
   my $err = "$self->{dir}/psql.err";
-  my $o = `psql -X -A -t -q -h $self->{dir} -p $self->{port} -U $user -d $db -v ON_ERROR_STOP=1 -c @{[shell_quote($sql)]} 2>$err`;
+  my $tz = defined $self->{tz} ? "PGTZ=$self->{tz} " : '';
+  my $o = `${tz}psql -X -A -t -q -h $self->{dir} -p $self->{port} -U $user -d $db -v ON_ERROR_STOP=1 -c @{[shell_quote($sql)]} 2>$err`;
   my $r = $? >> 8;
   chomp $o;
   if ($r) { open(my $fh, '<', $err); local $/; my $e = <$fh> // ''; die "psql failed ($sql): $e"; }

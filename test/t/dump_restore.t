@@ -19,75 +19,41 @@ use strict;
 use warnings;
 use Test::More;
 use JSON::PP;
-use File::Temp qw(tempdir);
 use POSIX qw(strftime);
 use Time::HiRes qw(time);
+use FindBin;
+use lib $FindBin::Bin;
+use GeminiTAP;
 
 my $replay = $ENV{REPLAY_URL} or plan skip_all => 'REPLAY_URL is not set';
-my $bin = '/usr/lib/postgresql/15/bin';
+my $bin = $GeminiTAP::BIN;
 my $t0 = time;
-my $dir = tempdir('gemini_dump_XXXXXX', TMPDIR => 1, CLEANUP => 1);
-chmod 0777, $dir;
-# The sockets live in $dir, so the ports cannot clash with another cluster.
-my $port1 = 20000 + int(rand(20000));
-my $port2 = $port1 + 1;
 my $token = 'dump_restore';
 my $json = JSON::PP->new;
 
-sub run { my $cmd = shift; my $out = `$cmd 2>&1`; return ($? >> 8, $out); }
-sub as_pg { my $cmd = shift; return run("runuser -u postgres -- $cmd"); }
-sub shell_quote { my $s = shift; $s =~ s/'/'\\''/g; return "'$s'"; }
-# The result only: notices and warnings (a pull's quarantine warning) go to stderr.
-sub psql_at {
-  my ($port, $db, $sql) = @_;
-  my $o = `PGTZ=UTC psql -X -A -t -q -h $dir -p $port -U postgres -d $db -v ON_ERROR_STOP=1 -c @{[shell_quote($sql)]} 2>$dir/psql.err`;
-  my $r = $? >> 8;
-  chomp $o;
-  if ($r) { open(my $e, '<', "$dir/psql.err"); local $/; my $err = <$e> // ''; die "psql failed on port $port, db $db ($sql): $err"; }
-  return $o;
-}
-sub admin {
-  my ($method, $path, $body) = @_;
-  my $cmd = "curl -sS --fail-with-body -X $method " . shell_quote("$replay/_admin/t/$token$path");
-  $cmd .= " -H 'Content-Type: application/json' --data-binary " . shell_quote($body) if defined $body;
-  my ($r, $o) = run($cmd);
-  die "admin $path failed: $o" if $r;
-  return $o;
-}
+sub run { return GeminiTAP::run(@_); }
+sub psql_at { my ($c, $db, $sql) = @_; return $c->psql($sql, db => $db); }
+# The admin API of this test's namespace of the replay server.
+sub admin { my ($method, $path, $body) = @_; return GeminiTAP::admin($method, "/t/$token$path", $body); }
 sub replay_log { return $json->decode(admin('GET', '/log?format=json&since_seq=' . (shift // 0))); }
 sub last_seq { my $l = replay_log(0); return @$l ? $l->[-1]{seq} : 0; }
 
-# A cluster as the test needs it: gemini_etl preloaded, its supervisor
-# watching `postgres` (so the stream row below is data, not a live stream),
-# REST at the replay server's namespace, no pacing.
-my @clusters;
+# A cluster as the test needs it (GeminiTAP's, each in a directory of its
+# own, stopped at exit): gemini_etl preloaded, its supervisor watching
+# `postgres` (so the stream row below is data, not a live stream), REST at
+# the replay server's namespace, no pacing; psql in UTC, the result only
+# (notices and warnings, a pull's quarantine warning, go to stderr).
 sub new_cluster {
-  my ($name, $port) = @_;
-  my $data = "$dir/$name";
-  my ($rc, $out) = as_pg("$bin/initdb -D $data -A trust -U postgres");
-  is($rc, 0, "$name: initdb") or diag($out);
-  open(my $conf, '>>', "$data/postgresql.conf") or die;
-  print $conf <<"CONF";
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$dir'
-shared_preload_libraries = 'gemini_etl'
-gemini_etl.database_name = 'postgres'
-max_worker_processes = 16
-CONF
-  close $conf;
-  ($rc, $out) = as_pg("$bin/pg_ctl -D $data -l $dir/$name.log -w start");
-  is($rc, 0, "$name: server starts") or diag($out);
-  push @clusters, $data;
-  psql_at($port, 'postgres', "ALTER SYSTEM SET gemini_etl.api_url = '$replay/t/$token'");
-  psql_at($port, 'postgres', "ALTER SYSTEM SET gemini_etl.rate_limit_rps = 0");
-  psql_at($port, 'postgres', "SELECT pg_reload_conf()");
+  my $c = GeminiTAP->new_cluster(name => shift, tz => 'UTC', extra_conf => "max_worker_processes = 16\n");
+  psql_at($c, 'postgres', "ALTER SYSTEM SET gemini_etl.api_url = '$replay/t/$token'");
+  psql_at($c, 'postgres', "ALTER SYSTEM SET gemini_etl.rate_limit_rps = 0");
+  psql_at($c, 'postgres', "SELECT pg_reload_conf()");
+  return $c;
 }
-END { as_pg("$bin/pg_ctl -D $_ -m immediate stop") for @clusters; }
 
-new_cluster('src_cluster', $port1);
-psql_at($port1, 'postgres', 'CREATE DATABASE src');
-sub src { return psql_at($port1, 'src', shift); }
+my $c1 = new_cluster('src_cluster');
+psql_at($c1, 'postgres', 'CREATE DATABASE src');
+sub src { return psql_at($c1, 'src', shift); }
 src('CREATE EXTENSION gemini_etl');
 
 # ---------------------------------------------------------------------------
@@ -136,24 +102,24 @@ for my $t (qw(watermarks pulls quarantine symbols candles streams top_of_book de
   ok($marked->{"gemini.$t"}, "gemini.$t is marked for pg_dump");
 }
 sub snapshot {
-  my ($port, $db) = @_;
+  my ($c, $db) = @_;
   my %s;
   for my $t (@$tables) {
-    $s{$t} = psql_at($port, $db, "SELECT count(*) || ' ' || md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) FROM $t r");
+    $s{$t} = psql_at($c, $db, "SELECT count(*) || ' ' || md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) FROM $t r");
   }
-  $s{sequences} = psql_at($port, $db, "SELECT string_agg(format('%s %s', sequencename, last_value), ', ' ORDER BY sequencename) FROM pg_sequences WHERE schemaname = 'gemini'");
-  $s{partitions} = psql_at($port, $db, "SELECT string_agg(format('%s %s %s %s', parent, partitions, default_partition, default_rows), ', ' ORDER BY parent::text) FROM gemini.check_partitions()");
-  $s{attached} = psql_at($port, $db, "SELECT string_agg(format('%s <- %s %s', i.inhparent::regclass, i.inhrelid::regclass, pg_get_expr(c.relpartbound, c.oid)), E'\\n' ORDER BY i.inhrelid::regclass::text)
+  $s{sequences} = psql_at($c, $db, "SELECT string_agg(format('%s %s', sequencename, last_value), ', ' ORDER BY sequencename) FROM pg_sequences WHERE schemaname = 'gemini'");
+  $s{partitions} = psql_at($c, $db, "SELECT string_agg(format('%s %s %s %s', parent, partitions, default_partition, default_rows), ', ' ORDER BY parent::text) FROM gemini.check_partitions()");
+  $s{attached} = psql_at($c, $db, "SELECT string_agg(format('%s <- %s %s', i.inhparent::regclass, i.inhrelid::regclass, pg_get_expr(c.relpartbound, c.oid)), E'\\n' ORDER BY i.inhrelid::regclass::text)
       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relnamespace = 'gemini'::regnamespace AND c.relkind IN ('r', 'p')");
-  $s{indexes} = psql_at($port, $db, "SELECT string_agg(format('%s valid=%s parent=%s', pg_get_indexdef(x.indexrelid), x.indisvalid,
+  $s{indexes} = psql_at($c, $db, "SELECT string_agg(format('%s valid=%s parent=%s', pg_get_indexdef(x.indexrelid), x.indisvalid,
          coalesce((SELECT h.inhparent::regclass::text FROM pg_inherits h WHERE h.inhrelid = x.indexrelid), '-')), E'\\n' ORDER BY c.relname)
       FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE c.relnamespace = 'gemini'::regnamespace");
-  $s{constraints} = psql_at($port, $db, "SELECT string_agg(format('%s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)), E'\\n' ORDER BY conrelid::regclass::text, conname)
+  $s{constraints} = psql_at($c, $db, "SELECT string_agg(format('%s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)), E'\\n' ORDER BY conrelid::regclass::text, conname)
       FROM pg_constraint WHERE connamespace = 'gemini'::regnamespace");
-  $s{extension} = psql_at($port, $db, "SELECT extversion || ' ' || extconfig::regclass[]::text || ' ' || coalesce(extcondition::text, '') FROM pg_extension WHERE extname = 'gemini_etl'");
+  $s{extension} = psql_at($c, $db, "SELECT extversion || ' ' || extconfig::regclass[]::text || ' ' || coalesce(extcondition::text, '') FROM pg_extension WHERE extname = 'gemini_etl'");
   return \%s;
 }
-my $source = snapshot($port1, 'src');
+my $source = snapshot($c1, 'src');
 is(src("SELECT string_agg(format('%s %s', parent, default_rows), ', ' ORDER BY parent::text) FROM gemini.check_partitions()"),
    'gemini.book_changes 0, gemini.raw_pages 0, gemini.trades 0', 'source: the DEFAULT partitions are empty');
 my ($wm) = src("SELECT last_tid FROM gemini.watermarks WHERE symbol = 'DMPUSD'");
@@ -163,8 +129,8 @@ note(sprintf('source ready after %.1f s; watermark %s', time - $t0, $wm));
 # ---------------------------------------------------------------------------
 # 2. The dump.
 # ---------------------------------------------------------------------------
-my $dump = "$dir/src.dump";
-my ($rc, $out) = run("$bin/pg_dump -h $dir -p $port1 -U postgres -Fc -f $dump src");
+my $dump = "$c1->{dir}/src.dump";
+my ($rc, $out) = run("$bin/pg_dump " . $c1->conn_args . " -Fc -f $dump src");
 is($rc, 0, 'pg_dump -Fc') or diag($out);
 my @toc = split /\n/, `$bin/pg_restore -l $dump`;
 ok((grep { /^\d+; \d+ \d+ TABLE DATA gemini watermarks / } @toc), 'the dump holds the watermarks');
@@ -180,15 +146,15 @@ ok((grep { /^\d+; \d+ \d+ CONSTRAINT gemini trades_p\d{8} trades_p\d{8}_symbol_t
 
 # Checks on a restored database; then it pulls what was appended meanwhile.
 sub check_restored {
-  my ($label, $port, $db, $appended) = @_;
-  my $got = snapshot($port, $db);
+  my ($label, $c, $db, $appended) = @_;
+  my $got = snapshot($c, $db);
   for my $k (sort keys %$source) {
     is($got->{$k}, $source->{$k}, "$label: $k as in the source");
   }
-  is(psql_at($port, $db, "SELECT format('%s %s %s', symbols, desired, run_as) FROM gemini.streams"), '{DMPUSD} running postgres',
+  is(psql_at($c, $db, "SELECT format('%s %s %s', symbols, desired, run_as) FROM gemini.streams"), '{DMPUSD} running postgres',
      "$label: the running stream is restored as a row");
   my $before = last_seq();
-  is(psql_at($port, $db, "SELECT gemini_pull_since('DMPUSD')"), $appended,
+  is(psql_at($c, $db, "SELECT gemini_pull_since('DMPUSD')"), $appended,
      "$label: an incremental pull stores exactly the $appended trades appended since the dump");
   my @req = grep { $_->{route} eq 'trades' } @{ replay_log($before) };
   ok(@req >= 1, "$label: the pull made " . scalar(@req) . ' request(s)');
@@ -198,19 +164,19 @@ sub check_restored {
   is($sent, $appended, "$label: the server sent only the new trades (no restored trade fetched again)");
   is(scalar(grep { ($_->{since_tid} // -1) < $wm } @req), 0, "$label: no request before the watermark");
   my %truth = map { (split /,/)[0] => 1 } grep { /^\d/ } split /\n/, admin('GET', '/truth/DMPUSD?format=csv');
-  my %have = map { $_ => 1 } split /\n/, psql_at($port, $db, "SELECT tid FROM gemini.trades WHERE symbol = 'DMPUSD'");
+  my %have = map { $_ => 1 } split /\n/, psql_at($c, $db, "SELECT tid FROM gemini.trades WHERE symbol = 'DMPUSD'");
   is(scalar(grep { !$have{$_} } keys %truth), 0, "$label: every trade the server has is stored");
   is(scalar(grep { !$truth{$_} } keys %have), 0, "$label: nothing else is stored");
-  is(psql_at($port, $db, "SELECT count(*) - count(DISTINCT tid) FROM gemini.trades WHERE symbol = 'DMPUSD'"), '0',
+  is(psql_at($c, $db, "SELECT count(*) - count(DISTINCT tid) FROM gemini.trades WHERE symbol = 'DMPUSD'"), '0',
      "$label: no trade stored twice");
-  is(psql_at($port, $db, "SELECT format('%s %s %s', start_mode, start_tid, trades_new) FROM gemini.pulls ORDER BY run_id DESC LIMIT 1"),
+  is(psql_at($c, $db, "SELECT format('%s %s %s', start_mode, start_tid, trades_new) FROM gemini.pulls ORDER BY run_id DESC LIMIT 1"),
      "since_tid $wm $appended", "$label: the new pull record");
-  ok(psql_at($port, $db, "SELECT max(run_id) FROM gemini.pulls") > $max_run, "$label: the new run_id follows the restored ones");
-  is(psql_at($port, $db, "SELECT string_agg(default_rows::text, ',') FROM gemini.check_partitions()"), '0,0,0',
+  ok(psql_at($c, $db, "SELECT max(run_id) FROM gemini.pulls") > $max_run, "$label: the new run_id follows the restored ones");
+  is(psql_at($c, $db, "SELECT string_agg(default_rows::text, ',') FROM gemini.check_partitions()"), '0,0,0',
      "$label: DEFAULT partitions still empty");
   # Re-pulling the restored trades from a time stores none of them again:
   # the registry of stored trades (gemini.trade_ids) is restored too.
-  my $again = eval { psql_at($port, $db, "SELECT gemini_pull_since('DMPUSD', '$day0 22:00+00')") } // (split /\n/, $@)[0];
+  my $again = eval { psql_at($c, $db, "SELECT gemini_pull_since('DMPUSD', '$day0 22:00+00')") } // (split /\n/, $@)[0];
   is($again, '0', "$label: a pull from a time before the restored trades stores nothing twice");
 }
 
@@ -219,25 +185,25 @@ sub check_restored {
 # ---------------------------------------------------------------------------
 my $appended = $json->decode(admin('POST', '/append', '{"symbol": "DMPUSD", "count": 40, "seed": 7}'))->{count};
 is($appended, 40, 'Gemini publishes 40 more trades');
-($rc, $out) = run("$bin/createdb -h $dir -p $port1 -U postgres copy");
+($rc, $out) = run("$bin/createdb " . $c1->conn_args . " copy");
 is($rc, 0, 'createdb copy') or diag($out);
 my $t1 = time;
-($rc, $out) = run("$bin/pg_restore -h $dir -p $port1 -U postgres --single-transaction --exit-on-error -d copy $dump");
+($rc, $out) = run("$bin/pg_restore " . $c1->conn_args . " --single-transaction --exit-on-error -d copy $dump");
 note(sprintf('pg_restore into copy: %.1f s', time - $t1));
 is($rc, 0, 'pg_restore --single-transaction --exit-on-error: no error at all') or diag($out);
-check_restored('same cluster', $port1, 'copy', $appended);
+check_restored('same cluster', $c1, 'copy', $appended);
 
 # ---------------------------------------------------------------------------
 # 3b. A fresh cluster with the same settings: pg_restore --create.
 # ---------------------------------------------------------------------------
 my $more = $json->decode(admin('POST', '/append', '{"symbol": "DMPUSD", "count": 25, "seed": 8}'))->{count};
 is($more, 25, 'and 25 more');
-new_cluster('fresh_cluster', $port2);
+my $c2 = new_cluster('fresh_cluster');
 $t1 = time;
-($rc, $out) = run("$bin/pg_restore -h $dir -p $port2 -U postgres --create --exit-on-error -d postgres $dump");
+($rc, $out) = run("$bin/pg_restore " . $c2->conn_args . " --create --exit-on-error -d postgres $dump");
 note(sprintf('pg_restore --create into the fresh cluster: %.1f s', time - $t1));
 is($rc, 0, 'pg_restore --create --exit-on-error into a fresh cluster: no error') or diag($out);
-check_restored('fresh cluster', $port2, 'src', $appended + $more);
+check_restored('fresh cluster', $c2, 'src', $appended + $more);
 
 note(sprintf('total %.1f s', time - $t0));
 done_testing();

@@ -14,80 +14,20 @@ use strict;
 use warnings;
 use Test::More;
 use JSON::PP;
-use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep time);
+use FindBin;
+use lib $FindBin::Bin;
+use GeminiTAP;
 
-my $replay = $ENV{REPLAY_URL} or plan skip_all => 'REPLAY_URL is not set';
-my $bin = '/usr/lib/postgresql/15/bin';
+$ENV{REPLAY_URL} or plan skip_all => 'REPLAY_URL is not set';
 my $fixtures = ($ENV{REPO_ROOT} // '.') . '/test/fixtures';
-my $dir = tempdir('gemini_stream_XXXXXX', TMPDIR => 1, CLEANUP => 1);
-chmod 0777, $dir;
-my $port = 20000 + int(rand(20000));
-my $data = "$dir/data";
-my ($replay_port) = $replay =~ /:(\d+)$/;
-
-sub run { my $cmd = shift; my $out = `$cmd 2>&1`; return ($? >> 8, $out); }
-sub as_pg { my $cmd = shift; return run("runuser -u postgres -- $cmd"); }
-
-my ($rc, $out) = as_pg("$bin/initdb -D $data -A trust -U postgres");
-is($rc, 0, 'initdb') or diag($out);
-open(my $conf, '>>', "$data/postgresql.conf") or die;
-print $conf <<"CONF";
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$dir'
-shared_preload_libraries = 'gemini_etl'
-gemini_etl.database_name = 'postgres'
-max_worker_processes = 32
+my $c = GeminiTAP->new_cluster(extra_conf => <<'CONF');
 gemini_etl.ws_max_connects_per_minute = 120
 gemini_etl.ws_heartbeat_timeout_ms = 4000
-restart_after_crash = on
 CONF
-close $conf;
-sub pg_ctl { my $a = shift; return as_pg("$bin/pg_ctl -D $data -l $dir/server.log -w $a"); }
-($rc, $out) = pg_ctl('start');
-is($rc, 0, 'server starts') or diag($out);
-
-sub psql {
-  my $sql = shift;
-  my ($r, $o) = run("psql -X -A -t -q -h $dir -p $port -U postgres -d postgres -v ON_ERROR_STOP=1 -c " . shell_quote($sql));
-  chomp $o;
-  die "psql failed ($sql): $o" if $r;
-  return $o;
-}
-sub shell_quote { my $s = shift; $s =~ s/'/'\\''/g; return "'$s'"; }
-sub admin {
-  my ($method, $path, $body) = @_;
-  my $cmd = "curl -sS --fail-with-body -X $method $replay/_admin$path";
-  $cmd .= " -H 'Content-Type: application/json' --data-binary " . shell_quote($body) if defined $body;
-  my ($r, $o) = run($cmd);
-  die "admin $path failed: $o" if $r;
-  return $o;
-}
-sub wait_for {
-  my ($what, $sql, $want, $timeout) = @_;
-  my $got = '';
-  my $end = time + ($timeout // 60);
-  while (time < $end) {
-    $got = eval { psql($sql) } // '';
-    return is($got, $want, $what) if $got eq $want;
-    sleep 0.25;
-  }
-  return is($got, $want, "$what (timed out)");
-}
-# The stream's worker pid, once it reports.
-sub worker_pid {
-  my $id = shift;
-  return psql("SELECT pid FROM gemini.stream_status WHERE stream_id = $id");
-}
-sub point_at {
-  my ($token, $proto) = @_;
-  my $path = $proto eq 'v2' ? "/t/$token/v2/marketdata" : "/t/$token/ws?snapshot=-1";
-  psql("ALTER SYSTEM SET gemini_etl.ws_url = 'ws://127.0.0.1:$replay_port$path'");
-  psql("ALTER SYSTEM SET gemini_etl.api_url = '$replay/t/$token'");
-  psql("SELECT pg_reload_conf()");
-  sleep 0.3;
-}
+sub psql { return $c->psql(@_); }
+sub wait_for { return $c->wait_for(@_); }
+sub admin { return GeminiTAP::admin(@_); }
 
 psql('CREATE EXTENSION gemini_etl');
 
@@ -118,7 +58,7 @@ while (my $line = <$fh>) {
 close $fh;
 admin('POST', '/t/rec/config', '{"recorded": true}');
 admin('POST', '/t/rec/ws', '{"mode": "recorded", "session": "2021-06-23", "speed": 0}');
-point_at('rec', 'v2');
+$c->point_at('rec', 'v2');
 my $s1 = psql("SELECT gemini_stream_start('{" . join(',', @symbols) . "}')");
 ok($s1 > 0, "stream $s1 started");
 wait_for('recorded session: every trade stored', "SELECT count(*) FROM gemini.trades", scalar(keys %trades), 60);
@@ -174,24 +114,19 @@ sub check_all_sent_stored {
 
 admin('POST', '/t/gen/config', '{"recorded": false, "datasets": {"GENUSD": {"count": 500, "seed": 4, "start": "2026-11-01T00:00:00Z", "span_seconds": 600}}}');
 admin('POST', '/t/gen/ws', '{"mode": "generated", "rate": 400, "count": 2000, "seed": 4, "faults": [{"kind": "drop", "after": 600}, {"kind": "malformed", "at": [100, 900]}]}');
-point_at('gen', 'v2');
+$c->point_at('gen', 'v2');
 psql("INSERT INTO gemini.watermarks (symbol, last_tid) SELECT 'GENUSD', 0");   # backfill from the start
 my $s2 = psql("SELECT gemini_stream_start('{GENUSD}')");
 wait_for('generated: reconnected after the drop', "SELECT reconnects >= 1 FROM gemini.stream_status WHERE stream_id = $s2", 't', 60);
 my $end = time + 60;
 while (time < $end) {
-  my $log = admin('GET', '/t/gen/ws/log?format=json');
-  my $rows = $json->decode($log);
-  $rows = $rows->{rows} if ref $rows eq 'HASH';
-  my $events = 0; $events += ($_->{events_sent} // 0) for @$rows;
+  my $events = 0; $events += ($_->{events_sent} // 0) for @{ GeminiTAP::ws_log('gen') };
   last if $events >= 2000;
   sleep 0.5;
 }
 check_all_sent_stored('gen', 'GENUSD', 'after a forced disconnect');
 {
-  my $rows = $json->decode(admin('GET', '/t/gen/ws/log?format=json'));
-  $rows = $rows->{rows} if ref $rows eq 'HASH';
-  my $malformed = 0; $malformed += ($_->{malformed_sent} // 0) for @$rows;
+  my $malformed = 0; $malformed += ($_->{malformed_sent} // 0) for @{ GeminiTAP::ws_log('gen') };
   ok($malformed > 0, "the server sent $malformed malformed frames");
   wait_for('each malformed frame was dead-lettered', "SELECT dead_letters FROM gemini.stream_status WHERE stream_id = $s2", "$malformed", 10);
 }
@@ -215,14 +150,14 @@ wait_for('old worker gone', "SELECT count(*) FROM pg_stat_activity WHERE backend
 my $s3 = psql("SELECT gemini_stream_start('{GENUSD}')");
 wait_for('stream 3 streaming', "SELECT state FROM gemini.stream_status WHERE stream_id = $s3", 'streaming', 30);
 sleep 2;
-my $pid = worker_pid($s3);
+my $pid = $c->worker_pid($s3);
 ok($pid, "worker pid $pid");
 kill 'KILL', $pid;
 sleep 1;
 wait_for('after kill -9 the supervisor restarts the stream',
   "SELECT state = 'streaming' AND pid <> $pid FROM gemini.stream_status WHERE stream_id = $s3", 't', 60);
 sleep 2;
-($rc, $out) = pg_ctl('-m fast restart');
+my ($rc, $out) = $c->pg_ctl('-m fast restart');
 is($rc, 0, 'server restarts') or diag($out);
 wait_for('after a restart the stream resumes',
   "SELECT state FROM gemini.stream_status WHERE stream_id = $s3", 'streaming', 60);
@@ -236,7 +171,7 @@ wait_for('after stop, no worker', "SELECT count(*) FROM pg_stat_activity WHERE b
 # ---------------------------------------------------------------------------
 admin('POST', '/t/newapi/config', '{"recorded": false, "datasets": {"NEWUSD": {"count": 300, "seed": 8, "start": "2026-11-01T00:00:00Z", "span_seconds": 600}}}');
 admin('POST', '/t/newapi/ws', '{"mode": "generated", "rate": 400, "count": 1500, "seed": 8, "faults": [{"kind": "gap", "at": 400}]}');
-point_at('newapi', 'new');
+$c->point_at('newapi', 'new');
 my $s4 = psql("SELECT gemini_stream_start('{NEWUSD}')");
 is(psql("SELECT protocol FROM gemini.streams WHERE stream_id = $s4"), 'new', 'the URL selects the new API');
 wait_for('new API: the gap forced a resync', "SELECT reconnects >= 1 AND last_error LIKE '%gap%' FROM gemini.stream_status WHERE stream_id = $s4", 't', 60);
@@ -245,5 +180,5 @@ wait_for('new API: top of book from the depth stream', "SELECT bid IS NOT NULL A
 is(psql("SELECT count(*) FROM gemini.book_changes WHERE symbol = 'NEWUSD' AND update_id IS NOT NULL") > 0 ? 1 : 0, 1, 'new API: book changes carry update ids');
 is(psql("SELECT gemini_stream_stop($s4)"), '1', 'new API stream stopped');
 
-pg_ctl('-m fast stop');
+$c->pg_ctl('-m fast stop');
 done_testing();
