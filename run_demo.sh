@@ -2,9 +2,12 @@
 # The main job, in one command (as root on Debian 12):
 #   installs the packages, builds and installs gemini_etl, starts a throwaway
 #   PostgreSQL 15 cluster with pg_cron and gemini_etl preloaded, pulls the
-#   last hour of BTCUSD and ETHUSD trades, and prints a summary.
+#   last hour of BTCUSD and ETHUSD trades, prints a summary, then streams
+#   BTCUSD and ETHUSD over the websocket for 10 seconds and shows what arrived.
 # It uses https://api.gemini.com when reachable; otherwise it says so and
-# replays recorded Gemini data through the project's replay server.
+# replays recorded Gemini data through the project's replay server, with
+# REST following the websocket (ws config "rest_follows"): the recorded
+# session's live trades are not in REST until the websocket replay sends them.
 #
 #   ./run_demo.sh          run it (re-running starts from a fresh cluster)
 #   ./run_demo.sh stop     stop the cluster and the replay server
@@ -65,9 +68,18 @@ else
   for _ in $(seq 1 100); do [ -s "$DEMO_DIR/replay.port" ] && break; sleep 0.1; done
   API_URL="http://127.0.0.1:$(cat "$DEMO_DIR/replay.port")"
   WS_URL="ws://127.0.0.1:$(cat "$DEMO_DIR/replay.port")/v2/marketdata"
-  echo "Replay server: $API_URL (websocket: the recorded 2021-04-17 v2 session, replayed 10x faster)"
+  echo "Replay server: $API_URL (websocket: the recorded 2021-04-17 v2 session, 31 s replayed 5x faster)"
+  # rest_follows: like the real exchange, REST only lists the trades already
+  # published; the session's live trade messages are held back from REST until
+  # the websocket replay sends them (same tid, time, price, amount), so the
+  # stream gets them new instead of as duplicates of the REST pull.
   curl -sS -X POST -H 'Content-Type: application/json' "$API_URL/_admin/t/default/ws" \
-       -d '{"mode": "recorded", "session": "2021-04-17", "speed": 10}' >/dev/null
+       -d '{"mode": "recorded", "session": "2021-04-17", "speed": 5, "rest_follows": true}' \
+       >"$DEMO_DIR/replay_ws.json"
+  /usr/bin/python3 -c 'import json, sys
+w = json.load(open(sys.argv[1]))["rest_withheld"]
+print("Held back from REST until the websocket replay sends them (live trades of the session):")
+print("  " + ", ".join("%s %d" % kv for kv in sorted(w.items())))' "$DEMO_DIR/replay_ws.json"
 fi
 "${PSQL[@]}" -c "ALTER SYSTEM SET gemini_etl.api_url = '$API_URL'" \
             -c "ALTER SYSTEM SET gemini_etl.ws_url = '$WS_URL'" -c "SELECT pg_reload_conf()" >/dev/null
@@ -99,12 +111,18 @@ echo "== stream: BTCUSD and ETHUSD over the websocket for 10 seconds"
 "${PSQL[@]}" -c "SELECT gemini_stream_start('{BTCUSD,ETHUSD}') AS stream_id"
 sleep 10
 "${PSQL[@]}" <<'SQL'
+\echo Stream (gemini.stream_status; trades_written = new trades stored from the websocket):
 \x on
 SELECT stream_id, symbols, state, protocol, connected_since, messages, trades_written, book_changes,
        backfilled, reconnects, dead_letters, last_error FROM gemini.stream_status;
 \x off
 SELECT * FROM gemini.top_of_book ORDER BY symbol;
-SELECT symbol, source, count(*) AS trades FROM gemini.trades GROUP BY 1, 2 ORDER BY 1, 2;
+\echo Trades by source (rest = the pull and the REST backfill of the stream, ws = arrived live over the websocket):
+SELECT symbol, count(*) FILTER (WHERE source = 'rest') AS rest, count(*) FILTER (WHERE source = 'ws') AS ws,
+       count(*) AS total FROM gemini.trades GROUP BY 1 ORDER BY 1;
+\echo Newest trades that arrived over the websocket:
+SELECT symbol, tid, traded_at, price, amount, side, ingested_at
+  FROM gemini.trades WHERE source = 'ws' ORDER BY tid DESC LIMIT 8;
 SELECT gemini_stream_stop() AS streams_stopped;
 SQL
 

@@ -28,7 +28,10 @@ Two kinds of datasets exist:
 Datasets are shared between namespaces copy-on-write: a namespace clones one
 before changing it (state.Namespace.writable), so nothing here is per-request.
 The websocket side (ws*.py) reads the same Dataset objects and appends the
-trades it generates with Dataset.append_trade (O(1), views kept).
+trades it generates with Dataset.append_trade (O(1), views kept); a recorded
+session with "rest_follows" (ws_config.py) takes its live trades out with
+Dataset.remove_tids and puts each back with Dataset.insert_trade when the
+replay reaches it.
 """
 
 import bisect
@@ -370,6 +373,54 @@ class Dataset:
                     del self._views[k]          # no longer monotonic: rebuild on demand
             else:
                 v.key.append(max(v.key[-1], ts) if v.key else ts)
+
+    def remove_tids(self, tids):
+        """Take the trades with these tids out (absent ones are skipped);
+        -> {tid: (ts, price, amount, side, broken)} of those removed."""
+        want = set(tids)
+        keep = [t not in want for t in self.tids]
+        if all(keep):
+            return {}
+        out = {t: (ts, p, a, s, b) for t, ts, p, a, s, b, k in
+               zip(self.tids, self.ts, self.price, self.amount, self.side, self.broken, keep) if not k}
+        self.tids = list(itertools.compress(self.tids, keep))
+        self.ts = list(itertools.compress(self.ts, keep))
+        self.price = list(itertools.compress(self.price, keep))
+        self.amount = list(itertools.compress(self.amount, keep))
+        self.side = list(itertools.compress(self.side, keep))
+        self.broken = bytearray(itertools.compress(self.broken, keep))
+        if self.plain is not None:
+            self.plain = list(itertools.compress(self.plain, keep))
+        if self.brk is not None:
+            self.brk = list(itertools.compress(self.brk, keep))
+        self._changed()
+        return out
+
+    def insert_trade(self, tid, ts, price, amount, side, broken=0):
+        """Add one trade in tid order; -> False (and nothing changes) when
+        the tid is already there.  Above the max it is append_trade (O(1));
+        below (a tid between existing ones) the columns get an insert and
+        the cached views are dropped."""
+        if not self.tids or tid > self.tids[-1]:
+            self.append_trade(tid, ts, price, amount, side)
+            if broken:
+                self.set_broken([tid], True)
+            return True
+        i = bisect.bisect_left(self.tids, tid)
+        if self.tids[i] == tid:
+            return False
+        self.rendered()
+        plain = render_trade(tid, ts, price, amount, side, self.ints_as_strings)
+        self.tids.insert(i, tid)
+        self.ts.insert(i, ts)
+        self.price.insert(i, price)
+        self.amount.insert(i, amount)
+        self.side.insert(i, side)
+        self.broken.insert(i, 1 if broken else 0)
+        self.plain.insert(i, plain)
+        self.brk.insert(i, with_broken(plain, broken))
+        self._changed()
+        return True
 
     def shift(self, delta_ms):
         self.ts = [t + delta_ms for t in self.ts]

@@ -16,7 +16,8 @@ asserted.
 
 The websocket checks live in selftest_ws.py (aiohttp's ws client): v2
 recorded replay (exact frames, pacing, heartbeats after the end, session
-trades == REST), v2 generated (snapshot, count, candles, every trade in
+trades == REST; with rest_follows live trades withheld from REST until
+sent, then equal to the ws message, shifted times too), v2 generated (snapshot, count, candles, every trade in
 /truth and pageable, determinism, rate), faults (drop, stall, malformed,
 reject_connect, binary_invalid_utf8, oversize up to 200 MB with the
 server's peak memory checked, close with code and reason), the new API (snapshot -> ack, trade shape, chained U/u,

@@ -554,9 +554,180 @@ def tests(T):
                     ok = ok and got == orig
             T.check("ws recorded + --shift-recorded-to-now: trade timestamps == REST, rest byte-exact",
                     st == 200 and out["trades_missing_in_rest"] == 0 and ok and moved > 100, (len(texts), end, moved))
+
+            # rest_follows on the shifted server: the live trades come back with their shifted times
+            lines = session_lines("2021-04-17")
+            live = live_of(lines)
+            syms = sorted({json.loads(x)["symbol"] for x in lines if '"symbol"' in x})
+            shifted = {}
+            for sym in syms:
+                st, _, b = T.req("/_admin/t/rfs/truth/%s?format=json" % sym, base=s2.base)
+                shifted.update({(sym, r["tid"]): r["timestampms"] for r in json.loads(b)})
+            st, _, b = T.req("/_admin/t/rfs/ws", "POST", {"mode": "recorded", "session": "2021-04-17",
+                                                           "rest_follows": True, "close_at_end": True}, base=s2.base)
+            early = [m["event_id"] for _, sym, m in live if rest_row("rfs", sym, m["event_id"], s2.base)]
+
+            async def go2():
+                async with aiohttp.ClientSession() as s:
+                    async with s.ws_connect(s2.base + "/t/rfs/v2/marketdata") as ws:
+                        await ws.send_str(json.dumps(v2sub(*syms)))
+                        return await recv(ws)
+
+            texts, end, _ = asyncio.run(go2())
+            got = [m for m in map(json.loads, texts) if m["type"] == "trade"]
+            ok = len(got) == len(live) and end == "close"
+            for g, (_, sym, m) in zip(got, live):
+                ok = ok and g["timestamp"] == shifted[(sym, m["event_id"])] != m["timestamp"] and \
+                    same(rest_row("rfs", sym, g["event_id"], s2.base), g) and dict(g, timestamp=0) == dict(m, timestamp=0)
+            T.check("ws rest_follows + --shift-recorded-to-now: withheld until sent, then REST == ws message "
+                    "with the shifted timestamp", st == 200 and not early and ok, (len(got), end, early[:3]))
         finally:
             s2.stop()
             s2.cleanup()
+
+    def live_of(lines):
+        """-> [(line index, SYMBOL, trade message)] of a session's live trade messages."""
+        out = []
+        for i, ln in enumerate(lines):
+            m = json.loads(ln)
+            if m["type"] == "trade":
+                out.append((i, m["symbol"], m))
+        return out
+
+    def rest_row(token, sym, tid, base=None):
+        """The trade with this tid as /v1/trades lists it (since_tid cursor), or None."""
+        st, _, b = T.req("%s/v1/trades/%s?since_tid=%d&limit_trades=1&include_breaks=true"
+                         % (T.pfx(token), sym.lower(), tid - 1), base=base)
+        rows = T.as_rows(b) if st == 200 else []
+        return rows[0] if rows and rows[0][0] == tid else None
+
+    def same(row, m):
+        """REST row (tid, ts, price, amount, side, broken) == v2 trade message m."""
+        return row is not None and row[:5] == (m["event_id"], m["timestamp"], m["price"], m["quantity"], m["side"]) \
+            and not row[5]
+
+    def t_ws_rest_follows():
+        """rest_follows: live trade messages are withheld from REST until the replay sends them."""
+        tok = "wrf"
+        T.admin(tok, "config", {})
+        name = "2021-04-17"
+        lines = session_lines(name)
+        live = live_of(lines)
+        syms = sorted({json.loads(x)["symbol"] for x in lines if '"symbol"' in x})
+        want_counts = {}
+        for _, sym, _ in live:
+            want_counts[sym] = want_counts.get(sym, 0) + 1
+        full = {sym: T.truth(tok, sym) for sym in syms}
+        snap = {sym: set() for sym in syms}
+        for ln in lines:
+            m = json.loads(ln)
+            for t in (m.get("trades") or []) if m["type"] == "l2_updates" else []:
+                snap[m["symbol"]].add(t["event_id"])
+
+        bad = [T.req("/_admin/t/%s/ws" % tok, "POST", b)[0] for b in (
+            {"mode": "recorded", "rest_follows": "yes"}, {"mode": "recorded", "rest_follows": 1},
+            {"mode": "generated", "rest_follows": True})]
+        T.check("ws rest_follows: non-boolean or with mode generated -> 400", bad == [400, 400, 400], bad)
+        T.check("ws rest_follows: default false, REST untouched",
+                ws_config(tok, mode="recorded", session=name)["config"]["rest_follows"] is False
+                and all(T.truth(tok, s) == full[s] for s in syms))
+
+        # 1. set: the live trades leave REST (this namespace only), snapshot trades stay
+        out = ws_config(tok, mode="recorded", session=name, rest_follows=True)
+        T.check("ws rest_follows: admin reports the withheld live trades per symbol, none missing",
+                out["rest_withheld"] == want_counts and out["trades_missing_in_rest"] == 0
+                and out["config"]["rest_follows"] is True, out)
+        st, _, g = T.get_json("/_admin/t/%s/ws" % tok)
+        T.check("ws rest_follows: GET ws shows rest_withheld", g["rest_withheld"] == want_counts, g)
+        listed = [(sym, m["event_id"]) for _, sym, m in live if rest_row(tok, sym, m["event_id"]) is not None]
+        in_truth = [(sym, m["event_id"]) for _, sym, m in live
+                    if m["event_id"] in {r[0] for r in T.truth(tok, sym)}]
+        T.check("ws rest_follows: before the ws sends them, /v1/trades and /truth do not list the %d live trades"
+                % len(live), not listed and not in_truth, (listed[:5], in_truth[:5]))
+        keep_ok = all(T.truth(tok, s) == [r for r in full[s] if r[0] not in {m["event_id"] for _, y, m in live if y == s}]
+                      for s in syms)
+        T.check("ws rest_follows: every other trade (snapshot trades included) still in REST",
+                keep_ok and all(snap[s] <= {r[0] for r in T.truth(tok, s)} for s in syms))
+        T.check("ws rest_follows: other namespaces keep the live trades (copy-on-write)",
+                all(T.truth("wrfother", s) == full[s] for s in ("BTCUSD", "ETHUSD", "LTCUSD")))
+
+        # 2. a connection stalled after K messages: exactly the live trades of the first K
+        #    frames are in REST, with the fields of the ws messages; the later ones are not
+        k = live[len(live) // 2][0] + 1         # through the middle live trade
+        ws_config(tok, mode="recorded", session=name, rest_follows=True, faults=[{"kind": "stall", "after": k}])
+        texts, end, _ = run(session(tok, "/v2/marketdata", v2sub(*syms), quiet=1.0))
+        sent = [m for m in map(json.loads, texts) if m["type"] == "trade"]
+        before = [m for i, _, m in live if i < k]
+        after = [(s, m) for i, s, m in live if i >= k]
+        T.check("ws rest_follows: stalled replay sent the session's first %d frames" % k,
+                texts == lines[:k] and end == "quiet" and sent == before, (len(texts), end))
+        bad = [m["event_id"] for m in sent if not same(rest_row(tok, m["symbol"], m["event_id"]), m)]
+        T.check("ws rest_follows: after the ws sent them, REST lists the %d trades with the message's "
+                "tid/timestamp/price/amount/side" % len(sent), sent and not bad, bad[:5])
+        early = [m["event_id"] for s, m in after if rest_row(tok, s, m["event_id"]) is not None]
+        T.check("ws rest_follows: the %d trades not sent yet are still not in REST" % len(after),
+                after and not early, early[:5])
+        st, _, g = T.get_json("/_admin/t/%s/ws" % tok)
+        T.check("ws rest_follows: rest_withheld counts the rest", sum(g["rest_withheld"].values()) == len(after), g)
+
+        # 3. setting the config again puts back what is still withheld, then withholds anew;
+        #    a full replay (new API too) publishes each trade by the time the client has it
+        out = ws_config(tok, mode="recorded", session=name, rest_follows=True, close_at_end=True)
+        T.check("ws rest_follows: config set again withholds all live trades again",
+                out["rest_withheld"] == want_counts, out)
+
+        async def follow():
+            got, late = [], []
+            async with aiohttp.ClientSession() as s:
+                async with s.ws_connect(url(tok, "/v2/marketdata")) as ws:
+                    await ws.send_str(json.dumps(v2sub("BTCUSD", "ethusd")))
+                    while True:
+                        m = await ws.receive(timeout=10)
+                        if m.type != aiohttp.WSMsgType.TEXT:
+                            break
+                        t = json.loads(m.data)
+                        if t["type"] == "trade":
+                            got.append(t)
+                            if not same(rest_row(tok, t["symbol"], t["event_id"]), t):
+                                late.append(t["event_id"])
+            return got, late
+
+        got, late = run(follow())
+        want = [m for _, s, m in live if s in ("BTCUSD", "ETHUSD")]
+        T.check("ws rest_follows: each of the %d BTCUSD/ETHUSD trades is in REST (same fields) when received"
+                % len(want), got == want and not late, (len(got), late[:5]))
+        T.check("ws rest_follows: the replay publishes unsubscribed symbols' trades too; REST == the full data",
+                all(T.truth(tok, s) == full[s] for s in syms))
+        texts, end, _ = run(session(tok, "/ws", {"id": 1, "method": "subscribe", "params": ["btcusd@trade"]}))
+        nt = [json.loads(t) for t in texts if t.startswith('{"E":')]
+        wb = [m for _, s, m in live if s == "BTCUSD"]
+        T.check("ws rest_follows: a second connection (new API) gets the same trades, REST unchanged",
+                [(t["t"], t["E"] // 1_000_000, t["p"], t["q"]) for t in nt] ==
+                [(m["event_id"], m["timestamp"], m["price"], m["quantity"]) for m in wb]
+                and T.truth(tok, "BTCUSD") == full["BTCUSD"], (len(nt), end))
+
+        # 4. rest_follows false after a stalled replay restores REST completely
+        ws_config(tok, mode="recorded", session=name, rest_follows=True, faults=[{"kind": "stall", "after": 3}])
+        run(session(tok, "/v2/marketdata", v2sub(*syms), quiet=0.5))
+        T.check("ws rest_follows: stalled early, trades still withheld",
+                any(T.truth(tok, s) != full[s] for s in syms))
+        out = ws_config(tok, mode="recorded", session=name)
+        st, _, g = T.get_json("/_admin/t/%s/ws" % tok)
+        T.check("ws rest_follows: config without it puts every withheld trade back",
+                out["rest_withheld"] == {} and g["rest_withheld"] == {}
+                and all(T.truth(tok, s) == full[s] for s in syms), out)
+
+        # 5. a withheld trade below the symbol's newest REST trade goes back in tid order
+        #    (LTCUSD of 2021-04-05 lies under 2021-04-17's trades)
+        out = ws_config(tok, mode="recorded", session="2021-04-05", rest_follows=True, close_at_end=True)
+        lt = [m for _, s, m in live_of(session_lines("2021-04-05")) if s == "LTCUSD"]
+        gone = [m["event_id"] for m in lt if rest_row(tok, "LTCUSD", m["event_id"]) is not None]
+        texts, end, _ = run(session(tok, "/v2/marketdata", v2sub("LTCUSD")))
+        T.check("ws rest_follows 2021-04-05: LTCUSD trades under newer ones withheld, then inserted in tid order",
+                out["rest_withheld"].get("LTCUSD") == len(lt) and not gone and end == "close"
+                and all(same(rest_row(tok, "LTCUSD", m["event_id"]), m) for m in lt)
+                and T.truth(tok, "LTCUSD") == full["LTCUSD"], (out["rest_withheld"], gone))
+        ws_config(tok, mode="recorded")
 
     def t_ws_pings():
         """(--slow only) new API: protocol ping after 20 s; none once stalled."""
@@ -761,7 +932,7 @@ def tests(T):
                     "kind": "close", "reason": "\u00e9" * 61 + "x", "after": 0, "code": 1000}, b)
 
     out = [t_ws_recorded, t_ws_generated, t_ws_faults, t_ws_faults_frames, t_ws_new, t_ws_slow, t_ws_shift,
-           t_ws_rate]
+           t_ws_rest_follows, t_ws_rate]
     if "--slow" in sys.argv:
         out.append(t_ws_pings)
     return out

@@ -49,9 +49,10 @@ Websockets (same port, same namespaces; modules ws*.py):
   What a connection gets depends on the namespace's ws config, set by
       POST /_admin/t/<token>/ws {"mode":"recorded"|"generated","session":"2021-04-17",
         "speed":0,"rate":1000,"count":10000,"seed":1,"trade_ratio":0.5,
-        "close_at_end":false,"faults":[...]}
+        "close_at_end":false,"rest_follows":false,"faults":[...]}
   (applies to connections opened afterwards; resets ws numbering and logs,
-  never the REST datasets; admin /config does not reset it):
+  not the REST datasets except for rest_follows; admin /config does not
+  reset it):
     recorded   replays fixture v2_marketdata_l2_session_<session>.jsonl (2021-04-05,
                2021-04-17, 2021-06-23): v2 gets the frames of the subscribed symbols
                plus heartbeats byte for byte, at the recorded pacing / speed (0 =
@@ -59,6 +60,10 @@ Websockets (same port, same namespaces; modules ws*.py):
                close_at_end); the new API gets them converted (@trade: t = event_id,
                E = timestamp*1e6; l2 -> chained depth diffs).  Every session trade
                is in the recorded REST datasets (same tid, time, price, amount).
+               "rest_follows":true makes REST realistic: the session's live trade
+               messages are withheld from REST until the replay reaches them, then
+               published there (same tid, time, price, amount, side), so a client
+               that pulled REST first gets them new over the websocket.
     generated  per subscribed symbol a snapshot (book of 50+50 levels; v2 adds the
                50 newest REST trades), then `count` events at `rate`/s (0 = as fast
                as the client reads), a seeded mix of trades (share trade_ratio) and

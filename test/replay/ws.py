@@ -8,10 +8,16 @@ Routes (root = namespace "default", /t/<token>/ = that namespace):
 Admin (JSON; errors 400 {"ok":false,"error":...}):
   POST /_admin/t/<token>/ws       set the ws config (keys, defaults, faults: ws_config.py);
                                   -> {"ok":true,"config":{..},"session":{..},
-                                      "trades_missing_in_rest":N,"missing_sample":[..]}
-                                  (the last two for recorded mode: session trades the
-                                  namespace's REST data lacks; 0 with recorded datasets)
-  GET  /_admin/t/<token>/ws       config, counters, available sessions
+                                      "trades_missing_in_rest":N,"missing_sample":[..],
+                                      "rest_withheld":{SYMBOL:N}}
+                                  (the rest for recorded mode: session trades the
+                                  namespace's REST data lacks, checked before any
+                                  withholding, so 0 with recorded datasets; with
+                                  rest_follows the live trades taken out of REST until
+                                  the replay reaches them, else {}).  Any set first puts
+                                  back what a previous rest_follows config still withholds.
+  GET  /_admin/t/<token>/ws       config, counters, available sessions, rest_withheld
+                                  (the trades still withheld, per symbol)
   GET  /_admin/t/<token>/ws/log   ?format=csv|json: one row per connection (ws_config.LOG_FIELDS)
   GET  /_admin/t/<token>/ws/sent  ?format=csv|json [&conn_no=N]: every trade sent
                                   (conn_no, seq, tid, symbol, send_time_ms, send_time_us, kind)
@@ -47,12 +53,13 @@ MAX_MSG = 4 * 1024 * 1024
 
 
 class Ctx:
-    __slots__ = ("registry", "token", "fixtures_dir")
+    __slots__ = ("registry", "token", "fixtures_dir", "withheld")
 
-    def __init__(self, registry, token):
+    def __init__(self, registry, token, withheld=None):
         self.registry = registry
         self.token = token
         self.fixtures_dir = registry.fixtures.dir
+        self.withheld = withheld    # ws_config.Withheld of the connection's config, or None
 
 
 def ws_ns(app, token):
@@ -87,7 +94,7 @@ async def _handle(request, api):
     await ws.prepare(request)
     conn = Conn(ws, row, wsn.sent, ws_config.ConnFaults(cfg["faults"], row.accepted_no), api)
     cls = V2Stream if api == "v2" else NewStream
-    stream = cls(conn, Ctx(app["registry"], token), cfg, row, request.query)
+    stream = cls(conn, Ctx(app["registry"], token, wsn.withheld), cfg, row, request.query)
     app["ws_open"].add(conn)
     try:
         if conn.state != "drop":
@@ -154,13 +161,21 @@ async def admin_set(request):
         cfg = ws_config.parse_config(body, ws_session.names(fx_dir))
     except (ValueError, TypeError) as e:
         return _err(str(e))
-    ws_ns(app, token).set_config(cfg)
+    wsn = ws_ns(app, token)
+    ns = reg.get(token)
+    if wsn.withheld is not None:
+        wsn.withheld.restore(ns)
+    withheld = None
     out = {"ok": True, "config": cfg}
     if cfg["mode"] == "recorded":
         s = ws_session.load(fx_dir, cfg["session"])
-        missing = ws_session.missing_in_rest(s, reg.get(token))
+        missing = ws_session.missing_in_rest(s, ns)
         out.update(session=s.summary(), trades_missing_in_rest=len(missing),
                    missing_sample=missing[:10])
+        if cfg["rest_follows"]:
+            withheld = ws_config.Withheld(ns, ws_session.withhold(s, ns))
+        out["rest_withheld"] = withheld.pending() if withheld else {}
+    wsn.set_config(cfg, withheld)
     return _ok(out)
 
 

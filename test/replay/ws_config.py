@@ -4,8 +4,9 @@ A namespace's ws config is set by POST /_admin/t/<token>/ws (admin API in
 ws.py) and applies to connections opened afterwards.  Setting it resets the
 namespace's ws connection numbering, fault counters, connection log and
 sent-trade log (connections still open keep their old config and keep
-writing to the old logs).  It never touches the namespace's REST datasets,
-and admin /config (which rebuilds the REST side) does not touch it.
+writing to the old logs).  It does not touch the namespace's REST datasets
+(except for rest_follows, below), and admin /config (which rebuilds the
+REST side) does not touch it.
 
 Config keys (defaults in DEFAULTS):
   mode          "recorded" | "generated"
@@ -17,6 +18,33 @@ Config keys (defaults in DEFAULTS):
   seed          generator seed (book, mix, sizes)
   trade_ratio   fraction of generated events that are trades
   close_at_end  close normally (close frame) after the last frame / event
+  rest_follows  true | false (default false); recorded mode only (400 with
+                generated, whose trades always reach REST as they are sent).
+                true: REST only knows the trades already published, as on
+                the real exchange.  When the config is set, the session's
+                live `trade` messages (not the trades of its l2 snapshots)
+                are taken out of the namespace's REST datasets (its own
+                copy-on-write copies; the admin response says how many per
+                symbol, "rest_withheld"), and each is put back, with the
+                same tid, timestamp, price, amount and side as the ws
+                message, at the moment a connection's replay reaches its
+                frame: right before that frame is sent, in the same event
+                loop step, so a client that receives the trade finds it in
+                /v1/trades and /truth.  The replay clock is per connection
+                and runs for every symbol of the session: a withheld trade
+                is published when the first connection's replay reaches it,
+                whether or not that client subscribed to its symbol (the
+                exchange trades anyway); later connections find it already
+                in REST.  With --shift-recorded-to-now the ws timestamps are
+                the shifted REST ones, as without rest_follows.  Trades
+                above a symbol's newest REST trade are appended (O(1)); one
+                below it (the fixtures of different sessions interleave,
+                e.g. LTCUSD of 2021-04-05 under 2021-04-17's) is inserted in
+                tid order.  Withheld trades go back only into the namespace
+                they were taken from (an admin /config that rebuilds it has
+                all recorded trades anyway).  Setting the ws config again
+                first puts back whatever a previous rest_follows config
+                still withholds, so rest_follows false restores full REST.
   faults        list of ws fault specs (below)
 
 Faults.  Connections are numbered per namespace since the config was set:
@@ -92,7 +120,8 @@ import json
 
 MODES = ("recorded", "generated")
 DEFAULTS = {"mode": "recorded", "session": "2021-04-17", "speed": 0, "rate": 1000,
-            "count": 10000, "seed": 1, "trade_ratio": 0.5, "close_at_end": False}
+            "count": 10000, "seed": 1, "trade_ratio": 0.5, "close_at_end": False,
+            "rest_follows": False}
 FAULT_KINDS = ("drop", "stall", "malformed", "reject_connect", "gap", "binary_invalid_utf8",
                "oversize", "close")
 _FAULT_KEYS = {"drop": {"after"}, "stall": {"after"}, "malformed": {"at"},
@@ -204,6 +233,11 @@ def parse_config(body, sessions=None):
         raise ValueError("ws config: count must be an integer in [0, 1e8]")
     if not isinstance(cfg["close_at_end"], bool):
         raise ValueError("ws config: close_at_end must be true or false")
+    if not isinstance(cfg["rest_follows"], bool):
+        raise ValueError("ws config: rest_follows must be true or false")
+    if cfg["rest_follows"] and cfg["mode"] != "recorded":
+        raise ValueError("ws config: rest_follows applies to mode recorded only "
+                         "(generated trades always reach REST as they are sent)")
     if not isinstance(cfg["seed"], (int, str)) or isinstance(cfg["seed"], bool):
         raise ValueError("ws config: seed must be an integer or a string")
     cfg["faults"] = parse_faults(body.get("faults"))
@@ -263,8 +297,9 @@ class WsNamespace:
         self.token = token
         self.set_config(cfg or parse_config({}))
 
-    def set_config(self, cfg):
+    def set_config(self, cfg, withheld=None):
         self.cfg = cfg
+        self.withheld = withheld    # Withheld (rest_follows) or None
         self.conn_no = 0
         self.accepted = 0
         self.reject_left = sum(f["times"] for f in cfg["faults"] if f["kind"] == "reject_connect")
@@ -280,7 +315,42 @@ class WsNamespace:
     def summary(self):
         return {"config": self.cfg, "connections": self.conn_no, "accepted": self.accepted,
                 "open": sum(1 for r in self.rows if r.close_reason == "open"),
-                "reject_left": self.reject_left, "sent_rows": len(self.sent)}
+                "reject_left": self.reject_left, "sent_rows": len(self.sent),
+                "rest_withheld": self.withheld.pending() if self.withheld else {}}
+
+
+class Withheld:
+    """rest_follows: the live trades taken out of namespace ns's REST data,
+    {SYMBOL: {tid: (ts, price, amount, side, broken)}}, until published."""
+
+    def __init__(self, ns, trades):
+        self.ns = ns
+        self.trades = trades
+
+    def ts(self, sym, tid):
+        t = self.trades.get(sym, {}).get(tid) if sym else None
+        return t[0] if t else None
+
+    def publish(self, ns, sym, tid):
+        """Put trade (sym, tid) back into ns (if ns is the namespace it was
+        taken from and it is not there yet); -> True when it was added."""
+        if ns is not self.ns:
+            return False
+        d = self.trades.get(sym)
+        t = d.pop(tid, None) if d else None
+        if t is None:
+            return False
+        ds = ns.writable(sym)
+        return ds is not None and ds.insert_trade(tid, *t)
+
+    def restore(self, ns):
+        """Put back everything still withheld (when the ws config changes)."""
+        for sym in list(self.trades):
+            for tid in sorted(self.trades[sym]):
+                self.publish(ns, sym, tid)
+
+    def pending(self):
+        return {s: len(d) for s, d in sorted(self.trades.items()) if d}
 
 
 def csv_field(v):

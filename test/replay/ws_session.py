@@ -16,6 +16,13 @@ namespace with recorded datasets; missing_in_rest() checks this (the admin
 ws response reports it, selftest asserts it).  When REST timestamps differ
 (--shift-recorded-to-now), prepare() rewrites the trade timestamps of the
 replayed frames to the REST values of the same tid, so both sides agree.
+
+rest_follows (ws_config.py): withhold() takes the session's live trades
+(`trade` frames; snapshot trades stay) out of the namespace's REST data when
+the ws config is set; prepare() then takes their timestamps from the
+withheld rows, and the send loop (ws_stream.py) publishes each back into
+REST when the replay reaches it.  missing_in_rest() is checked before
+withholding, so the admin response still reports 0 for recorded datasets.
 """
 
 import glob
@@ -167,15 +174,42 @@ def missing_in_rest(session, ns):
     return out
 
 
-def prepare(session, ns):
+def live_trades(session):
+    """-> {SYMBOL: [tid]} of the session's live `trade` messages."""
+    out = {}
+    for f in session.frames:
+        if f.kind == "trade" and f.sym:
+            out.setdefault(f.sym.upper(), []).extend(tid for tid, _ in f.trades)
+    return out
+
+
+def withhold(session, ns):
+    """rest_follows: take the session's live trades out of the namespace's
+    REST datasets (writable copies); -> {SYMBOL: {tid: (ts, price, amount,
+    side, broken)}} of the trades removed (those REST had)."""
+    out = {}
+    for sym, tids in sorted(live_trades(session).items()):
+        if ns.datasets.get(sym) is None:
+            continue
+        removed = ns.writable(sym).remove_tids(tids)
+        if removed:
+            out[sym] = removed
+    return out
+
+
+def prepare(session, ns, withheld=None):
     """-> [(frame, text, trades)] for one connection: text and trades'
-    timestamps follow the namespace's REST data for the same tid."""
+    timestamps follow the namespace's REST data for the same tid (for a
+    trade withheld from REST, ws_config.Withheld, the withheld row's)."""
     out = []
     for f in session.frames:
         if not f.trades:
             out.append((f, f.text, f.trades))
             continue
         new = [(tid, _rest_ts(ns, f.sym, tid)) for tid, _ in f.trades]
+        if withheld is not None:
+            sym = f.sym.upper() if f.sym else None
+            new = [(tid, ts if ts is not None else withheld.ts(sym, tid)) for tid, ts in new]
         if all(n is None or n == old for (_, n), (_, old) in zip(new, f.trades)):
             out.append((f, f.text, f.trades))
             continue

@@ -14,7 +14,9 @@ this class runs them:
     from a separate task, from the first subscribe on.
   recorded: the session's frames in order; with speed > 0 frame k is due at
     t0 + offset_k/speed.  Afterwards heartbeats every 5 s (v2) unless
-    close_at_end.
+    close_at_end.  With rest_follows (ws_config.py) each withheld live
+    trade is published into REST when its frame is due, right before the
+    frame is sent (or skipped, for a symbol this client did not subscribe).
 
 Send loops stop as soon as the connection is dropped, stalled or closed.
 """
@@ -37,7 +39,7 @@ class Stream:
 
     def __init__(self, conn, ctx, cfg, row, query):
         self.conn = conn
-        self.ctx = ctx                      # .registry, .token, .fixtures_dir
+        self.ctx = ctx                      # .registry, .token, .fixtures_dir, .withheld
         self.cfg = cfg
         self.row = row
         self.query = query
@@ -144,7 +146,8 @@ class Stream:
         conn = self.conn
         loop = asyncio.get_running_loop()
         speed = float(self.cfg["speed"])
-        items = ws_session.prepare(self.session, self.ns())
+        withheld = self.ctx.withheld
+        items = ws_session.prepare(self.session, self.ns(), withheld)
         self.prepare_replay(items)
         t0 = loop.time()
         self.row.t_stream_start = time.time()
@@ -157,6 +160,10 @@ class Stream:
                     await asyncio.sleep(delay)
             if not conn.alive:
                 return
+            if withheld is not None and f.kind == "trade":
+                ns = self.ns()
+                for tid, _ in trades:
+                    withheld.publish(ns, f.sym.upper(), tid)
             if self.replay_one(f, text, trades):
                 k += 1
                 if k % BATCH == 0:
