@@ -65,7 +65,7 @@ CREATE SEQUENCE gemini.run_id_seq;
 ---------------------------------------------------------------------------
 CREATE TABLE gemini.trades (
     symbol      text        NOT NULL,
-    tid         bigint      NOT NULL,
+    tid         bigint      NOT NULL CHECK (tid >= 0),
     traded_at   timestamptz NOT NULL,
     price       numeric     NOT NULL,
     amount      numeric     NOT NULL,
@@ -75,17 +75,19 @@ CREATE TABLE gemini.trades (
     run_id      bigint,
     ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 ) PARTITION BY RANGE (traded_at);
--- Each partition has its own UNIQUE (symbol, tid, traded_at), made with it
+-- Each partition has its own UNIQUE (symbol, tid), made with it
 -- by gemini.ensure_day_partitions(), rather than an index on the parent:
 -- pg_dump dumps run-time partitions with their indexes, and a parent index
 -- (which CREATE EXTENSION makes before the restore attaches them) would
 -- make every restored partition's index twice and fail the restore.  (A
 -- unique key of a partitioned table must hold its partition key anyway, so
--- it could not say "once per (symbol, tid)": gemini.trade_ids does.)
+-- it could not say "once per (symbol, tid)" across days: gemini.trade_ids
+-- does.  Within a partition the key is (symbol, tid) itself, so a quality
+-- rule IsPrimaryKey "symbol" "tid" over one day is proven by the index.)
 -- Rows land here only if a daily partition is missing; gemini.check_partitions()
 -- and every partition creation report it.  The pull never routes rows here.
 CREATE TABLE gemini.trades_default PARTITION OF gemini.trades DEFAULT;
-ALTER TABLE gemini.trades_default ADD UNIQUE (symbol, tid, traded_at);
+ALTER TABLE gemini.trades_default ADD UNIQUE (symbol, tid);
 COMMENT ON TABLE gemini.trades IS 'Curated Gemini trades, daily partitions (UTC) on traded_at';
 
 -- Every trade ever stored, keyed on (symbol, tid): the registry that makes a
@@ -130,13 +132,13 @@ CREATE TRIGGER trades_truncate_ids AFTER TRUNCATE ON gemini.trades
 ---------------------------------------------------------------------------
 CREATE TABLE gemini.raw_pages (
     run_id      bigint      NOT NULL,
-    page_no     integer     NOT NULL,
+    page_no     integer     NOT NULL CHECK (page_no >= 0),
     fetched_at  timestamptz NOT NULL,
     endpoint    text        NOT NULL,
     symbol      text,
     url         text        NOT NULL,
-    http_status integer     NOT NULL,
-    attempts    integer     NOT NULL,
+    http_status integer     NOT NULL CHECK (http_status BETWEEN 100 AND 599),
+    attempts    integer     NOT NULL CHECK (attempts >= 1),
     body        text        COMPRESSION lz4 NOT NULL
 ) PARTITION BY RANGE (fetched_at);
 CREATE TABLE gemini.raw_pages_default PARTITION OF gemini.raw_pages DEFAULT;
@@ -387,7 +389,7 @@ BEGIN
                        nsp, part, parent);
         -- each partition's own indexes (the parents have none; see gemini.trades)
         IF parent = 'gemini.trades'::regclass THEN
-            EXECUTE format('ALTER TABLE %I.%I ADD UNIQUE (symbol, tid, traded_at)', nsp, part);
+            EXECUTE format('ALTER TABLE %I.%I ADD UNIQUE (symbol, tid)', nsp, part);
         ELSIF parent = 'gemini.raw_pages'::regclass THEN
             EXECUTE format('CREATE INDEX ON %I.%I (run_id, page_no)', nsp, part);
         END IF;
@@ -488,6 +490,172 @@ COMMENT ON FUNCTION @extschema@.gemini_stream_stop(integer) IS
 CREATE VIEW gemini.pull_progress AS SELECT * FROM gemini.pull_progress_rows();
 
 ---------------------------------------------------------------------------
+-- Data quality (the Glue Data Quality of the AWS design): rules written in
+-- DQDL, checked over a data interval, every outcome stored.
+--
+-- Rules are changed only through gemini_add_rule(), gemini_add_ruleset(),
+-- gemini_enable_rule() and gemini_drop_rule().  A rule belongs to the role
+-- that added it and is evaluated as that role (its `where` filters and
+-- CustomSql are that role's SQL), as pg_cron runs a job as its owner.
+---------------------------------------------------------------------------
+CREATE TABLE gemini.quality_rule_defs (
+    rule_id    integer     PRIMARY KEY,
+    target     regclass    NOT NULL,
+    rule_name  text        NOT NULL,
+    rule       text        NOT NULL,   -- the DQDL text, as given
+    severity   text        NOT NULL CHECK (severity IN ('warn', 'quarantine', 'fail')),
+    enabled    boolean     NOT NULL DEFAULT true,
+    -- the defaults this script installs (ids below 0); pg_dump leaves them
+    -- out, since CREATE EXTENSION makes them again on restore
+    builtin    boolean     NOT NULL DEFAULT false,
+    owner      regrole     NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    UNIQUE (target, rule_name),
+    CHECK (builtin = (rule_id < 0))
+);
+CREATE SEQUENCE gemini.quality_rule_id_seq OWNED BY gemini.quality_rule_defs.rule_id;
+
+-- Default rules that were switched off.  Their rows are not dumped (see
+-- above), so their switch lives here, where a dump keeps it.
+CREATE TABLE gemini.quality_builtin_off (
+    rule_id integer PRIMARY KEY CHECK (rule_id < 0)
+);
+
+CREATE VIEW gemini.quality_rules AS
+SELECT d.rule_id, d.target, d.rule_name, d.rule, d.severity,
+       d.enabled AND NOT EXISTS (SELECT 1 FROM gemini.quality_builtin_off o WHERE o.rule_id = d.rule_id) AS enabled,
+       d.builtin, d.owner, d.created_at
+  FROM gemini.quality_rule_defs d;
+COMMENT ON VIEW gemini.quality_rules IS 'Data-quality rules (DQDL) per target; change them with gemini_add_rule, gemini_enable_rule, gemini_drop_rule';
+
+-- One row per gemini_check_quality() call on a target.
+CREATE TABLE gemini.quality_evaluations (
+    evaluation_id    bigserial   PRIMARY KEY,
+    target           regclass    NOT NULL,
+    interval_start   timestamptz,
+    interval_end     timestamptz,
+    run_id           bigint,
+    rules_run        integer     NOT NULL,
+    rules_passed     integer     NOT NULL,
+    rules_failed     integer     NOT NULL,
+    rules_errored    integer     NOT NULL,
+    score            numeric,              -- rules passed / rules run (NULL when none ran)
+    rows_quarantined bigint      NOT NULL,
+    evaluated_by     regrole     NOT NULL,
+    evaluated_at     timestamptz NOT NULL,
+    duration         interval    NOT NULL
+);
+
+-- One row per rule evaluation.
+CREATE TABLE gemini.quality_results (
+    result_id        bigserial   PRIMARY KEY,
+    evaluation_id    bigint      NOT NULL,
+    rule_id          integer     NOT NULL,
+    rule_name        text        NOT NULL,
+    rule             text        NOT NULL,
+    severity         text        NOT NULL,
+    target           regclass    NOT NULL,
+    interval_start   timestamptz,
+    interval_end     timestamptz,
+    run_id           bigint,
+    outcome          text        NOT NULL CHECK (outcome IN ('pass', 'fail', 'error')),
+    metric           numeric,
+    failing_rows     bigint,
+    sample           text[],               -- up to 5 keys of failing rows
+    rows_quarantined bigint      NOT NULL DEFAULT 0,
+    detail           text,
+    evaluated_at     timestamptz NOT NULL,
+    duration         interval    NOT NULL
+);
+-- dynamic thresholds read a rule's newest metrics
+CREATE INDEX quality_results_rule ON gemini.quality_results (rule_id, result_id DESC);
+
+-- What a quality rule moved to the quarantine.
+ALTER TABLE gemini.quarantine ADD COLUMN rule_id integer, ADD COLUMN target regclass;
+
+-- The first five keys given (the sample of failing rows), without holding
+-- more: C, and parallel-safe, since it runs in the one scan of every row.
+CREATE FUNCTION gemini.key_sample_add(text[], text) RETURNS text[]
+AS 'MODULE_PATHNAME', 'gemini_key_sample_add' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gemini.key_sample_combine(text[], text[]) RETURNS text[]
+AS 'MODULE_PATHNAME', 'gemini_key_sample_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE gemini.key_sample(text) (
+    SFUNC = gemini.key_sample_add, STYPE = text[], INITCOND = '{}',
+    COMBINEFUNC = gemini.key_sample_combine, PARALLEL = SAFE);
+
+-- What is wrong with a raw REST body for its endpoint, by the same parsers
+-- the pull uses: NULL when fine, else 'json' (not JSON), 'api_error'
+-- (Gemini's error object), 'shape' (not what the endpoint returns), or
+-- 'fields' (an element lacks a required field or has a bad value).
+CREATE FUNCTION gemini.raw_body_problem(endpoint text, body text) RETURNS text
+AS 'MODULE_PATHNAME', 'gemini_raw_body_problem'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.gemini_add_rule(target regclass, rule text, severity text DEFAULT 'fail',
+                                            rule_name text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'gemini_add_rule'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gemini_add_rule(regclass, text, text, text) IS
+    'Adds a data-quality rule written in DQDL for target; returns the rule id';
+
+CREATE FUNCTION @extschema@.gemini_add_ruleset(target regclass, ruleset text, severity text DEFAULT 'fail')
+RETURNS SETOF integer
+AS 'MODULE_PATHNAME', 'gemini_add_ruleset'
+LANGUAGE C VOLATILE ROWS 10
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gemini_add_ruleset(regclass, text, text) IS
+    'Adds every rule of a DQDL document (Rules = [ ... ]), all or nothing; returns the rule ids';
+
+CREATE FUNCTION @extschema@.gemini_drop_rule(rule_id integer)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'gemini_drop_rule'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.gemini_enable_rule(rule_id integer, enabled boolean DEFAULT true)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'gemini_enable_rule'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.gemini_check_quality(target regclass, interval_start timestamptz DEFAULT NULL,
+                                                 interval_end timestamptz DEFAULT NULL)
+RETURNS TABLE (rule_name text, outcome text, metric numeric, failing_rows bigint, detail text)
+AS 'MODULE_PATHNAME', 'gemini_check_quality'
+LANGUAGE C VOLATILE ROWS 10
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gemini_check_quality(regclass, timestamptz, timestamptz) IS
+    'Runs the enabled rules of target over [interval_start, interval_end) (all rows when NULL); stores the outcomes in gemini.quality_results';
+
+-- The one scan gemini_check_quality() runs for a target's per-row rules over
+-- an interval, to EXPLAIN it (which partitions it reads, what it computes).
+CREATE FUNCTION gemini.quality_scan_sql(target regclass, interval_start timestamptz DEFAULT NULL,
+                                        interval_end timestamptz DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'gemini_quality_scan_sql'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+-- The default rules (ids below 0; switch them off with gemini_enable_rule(id, false)).
+INSERT INTO gemini.quality_rule_defs (rule_id, target, rule_name, rule, severity, builtin, owner)
+SELECT v.id, v.target::pg_catalog.regclass, v.name, v.rule, v.severity, true,
+       (SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'gemini_etl')::pg_catalog.regrole
+  FROM (VALUES
+    (-1, 'gemini.raw_pages', 'raw: HTTP status 200', 'ColumnValues "http_status" = 200', 'fail'),
+    (-2, 'gemini.raw_pages', 'raw: body parses as the endpoint''s shape',
+         'CustomSql "select count(*) from primary where gemini.raw_body_problem(endpoint, body) in (''json'', ''api_error'', ''shape'')" = 0', 'fail'),
+    (-3, 'gemini.raw_pages', 'raw: required fields present',
+         'CustomSql "select count(*) from primary where gemini.raw_body_problem(endpoint, body) = ''fields''" = 0', 'warn'),
+    (-4, 'gemini.trades', 'trades: (symbol, tid) unique', 'IsPrimaryKey "symbol" "tid"', 'fail'),
+    (-5, 'gemini.trades', 'trades: price > 0', 'ColumnValues "price" > 0', 'quarantine'),
+    (-6, 'gemini.trades', 'trades: amount > 0', 'ColumnValues "amount" > 0', 'quarantine'),
+    (-7, 'gemini.trades', 'trades: side is known', 'ColumnValues "side" in ["buy", "sell", "auction", "block"]', 'quarantine'),
+    (-8, 'gemini.trades', 'trades: fresh (2 hours)', 'DataFreshness "traded_at" <= 2 hours', 'warn')
+  ) AS v (id, target, name, rule, severity);
+
+---------------------------------------------------------------------------
 -- pg_dump: the data and state a dump must keep.
 --
 -- pg_dump leaves out the rows of an extension's own tables unless they are
@@ -527,10 +695,18 @@ SELECT pg_catalog.pg_extension_config_dump('gemini.streams', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.top_of_book', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.dead_letters', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.run_id_seq', '');
+-- user rules only: the defaults (builtin) are made again by CREATE EXTENSION
+SELECT pg_catalog.pg_extension_config_dump('gemini.quality_rule_defs', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('gemini.quality_builtin_off', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.quality_rule_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.quality_evaluations', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.quality_results', '');
 -- One call per statement: each updates the extension's catalog row.
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('gemini.quarantine', 'quarantine_id')::pg_catalog.regclass, '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('gemini.streams', 'stream_id')::pg_catalog.regclass, '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('gemini.dead_letters', 'dead_letter_id')::pg_catalog.regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('gemini.quality_evaluations', 'evaluation_id')::pg_catalog.regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('gemini.quality_results', 'result_id')::pg_catalog.regclass, '');
 
 ---------------------------------------------------------------------------
 -- Privileges: least privilege, network functions for operators only.
@@ -550,6 +726,18 @@ GRANT EXECUTE ON FUNCTION @extschema@.gemini_pull_since(text, timestamptz) TO ge
 GRANT EXECUTE ON FUNCTION @extschema@.gemini_pull_symbols() TO gemini_etl_operator;
 GRANT EXECUTE ON FUNCTION @extschema@.gemini_pull_candles(text, text) TO gemini_etl_operator;
 GRANT EXECUTE ON FUNCTION gemini.ensure_day_partitions(regclass, date, date) TO gemini_etl_operator;
+-- Data quality: for operators (a rule runs as the role that added it, and
+-- only on tables that role may read; quarantine needs DELETE on the target)
+REVOKE ALL ON FUNCTION @extschema@.gemini_add_rule(regclass, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.gemini_add_ruleset(regclass, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.gemini_drop_rule(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.gemini_enable_rule(integer, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.gemini_check_quality(regclass, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_add_rule(regclass, text, text, text) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_add_ruleset(regclass, text, text) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_drop_rule(integer) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_enable_rule(integer, boolean) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_check_quality(regclass, timestamptz, timestamptz) TO gemini_etl_operator;
 
 GRANT USAGE ON SCHEMA gemini TO gemini_etl_operator;
 GRANT SELECT ON ALL TABLES IN SCHEMA gemini TO gemini_etl_operator;

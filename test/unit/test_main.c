@@ -14,6 +14,9 @@
 void		test_ws(void);
 void		test_ws_fixtures(void);
 
+/* DQDL parser (test_dqdl.c) */
+void		test_dqdl(void);
+
 int
 main(int argc, char **argv)
 {
@@ -34,6 +37,7 @@ main(int argc, char **argv)
 	test_ws();
 	test_ws_fixtures();
 	test_text_escape();
+	test_dqdl();
 
 	printf("unit: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed == 0 ? 0 : 1;
