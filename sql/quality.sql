@@ -124,6 +124,7 @@ SELECT test_error($$SELECT count(*) FROM gemini_check_quality('qref', now() - in
 SELECT test_error($$SELECT count(*) FROM gemini_check_quality('qt', '2024-01-02', '2024-01-01')$$);
 SELECT test_error($$SELECT gemini_drop_rule(-4)$$);
 SELECT test_error($$SELECT gemini_drop_rule(999999)$$);
+SELECT test_error($$SELECT gemini_add_rule('qt', repeat('#', 2000000) || E'\nRowCount > 0')$$);
 
 -- A rule that cannot run is an outcome, not an exception (a cast that fails
 -- on day 2's data; a column dropped after the rule was added).

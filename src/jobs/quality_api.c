@@ -91,6 +91,13 @@ parse_or_error(const char *text, size_t len, bool whole_ruleset)
 	dq_error	e;
 	dq_status	st;
 
+	/* the parser's memory is about 45 times its input: keep it small */
+	if (len > 1024 * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("DQDL text of %zu bytes is too long", len),
+				 errdetail("A rule or ruleset is at most 1MB."),
+				 errhint("Split the ruleset into several gemini_add_ruleset() calls.")));
 	memset(&e, 0, sizeof(e));
 	st = whole_ruleset ? dq_parse_ruleset(text, len, &rs, &e) : dq_parse_rule(text, len, &rs, &e);
 	if (st == DQ_OK)
