@@ -165,6 +165,9 @@ typedef struct QMoved
 	char	  **reason;
 } QMoved;
 
+/* fn(arg) in a subtransaction; false and the error's message when it fails. */
+extern bool quality_guarded(void (*fn) (void *), void *arg, char **err);
+
 /* The per-row rules and aggregates under n, and the one SELECT that measures them. */
 extern void quality_collect_scan_nodes(QNode *n, List **out);
 extern char *quality_scan_sql(const QTarget *t, List *nodes, const char *interval_sql);

@@ -419,43 +419,33 @@ gemini_enable_rule(PG_FUNCTION_ARGS)
 
 /* ---------- checking ---------- */
 
+typedef struct CompileArg
+{
+	QRule	   *rule;
+	const QTarget *target;
+} CompileArg;
+
+static void
+compile_one(void *arg)
+{
+	CompileArg *c = arg;
+
+	c->rule->node = quality_compile(c->rule->parsed->rules[0], c->target, c->rule->rule_id,
+									cut_text(c->rule->rule_text));
+}
+
 /* Compile one stored rule; a rule that no longer fits its table is an 'error' outcome. */
 static void
 compile_stored(QRule *r, const QTarget *t)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	dq_error	e;
+	CompileArg	arg = {r, t};
 
 	r->node = NULL;
 	if (dq_parse_rule(r->rule_text, strlen(r->rule_text), &r->parsed, &e) != DQ_OK)
 		r->compile_error = psprintf("the rule no longer parses: %s", e.message);
-	else
-	{
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt);
-		PG_TRY();
-		{
-			r->node = quality_compile(r->parsed->rules[0], t, r->rule_id, cut_text(r->rule_text));
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *ed;
-
-			MemoryContextSwitchTo(cxt);
-			ed = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-			r->compile_error = ed->message;
-			r->node = NULL;
-		}
-		PG_END_TRY();
-	}
+	else if (!quality_guarded(compile_one, &arg, &r->compile_error))
+		r->node = NULL;
 	if (r->node == NULL)
 	{
 		r->node = palloc0(sizeof(QNode));

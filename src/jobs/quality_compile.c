@@ -267,25 +267,32 @@ is_one_select(const char *sql, bool want_no_from)
 	return true;
 }
 
-static char *
-compile_where(const char *where, const char *rule_text)
+/* is_one_select, with a syntax error meaning "no" */
+static bool
+parses_as_one_select(const char *sql, bool want_no_from)
 {
-	char	   *wrapped = psprintf("SELECT 1 WHERE (%s)", where);
 	MemoryContext mcx = CurrentMemoryContext;
 	bool		ok = false;
 
 	PG_TRY();
 	{
-		ok = is_one_select(wrapped, true);
+		ok = is_one_select(sql, want_no_from);
 	}
 	PG_CATCH();
 	{
+		/* raw_parser only allocates: dropping the error is safe here */
 		MemoryContextSwitchTo(mcx);
 		FlushErrorState();
 		ok = false;
 	}
 	PG_END_TRY();
-	if (!ok)
+	return ok;
+}
+
+static char *
+compile_where(const char *where, const char *rule_text)
+{
+	if (!parses_as_one_select(psprintf("SELECT 1 WHERE (%s)", where), true))
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("the where filter of a rule must be one SQL boolean expression"),
@@ -304,8 +311,6 @@ compile_custom(const char *sql, const char *rule_text)
 {
 	StringInfoData out;
 	const char *p = sql;
-	MemoryContext mcx = CurrentMemoryContext;
-	bool		ok = false;
 
 	initStringInfo(&out);
 	while (*p)
@@ -344,18 +349,7 @@ compile_custom(const char *sql, const char *rule_text)
 			appendStringInfoChar(&out, *p++);
 	}
 
-	PG_TRY();
-	{
-		ok = is_one_select(out.data, false);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(mcx);
-		FlushErrorState();
-		ok = false;
-	}
-	PG_END_TRY();
-	if (!ok)
+	if (!parses_as_one_select(out.data, false))
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("the statement of a CustomSql rule must be one SELECT query"),

@@ -30,15 +30,12 @@
 
 #include "jobs/quality.h"
 
-typedef void (*QResultFn) (void *arg);
-
 /*
- * Run sql in a subtransaction; on success call fn (SPI_tuptable holds the
- * result), else return the error's message in *err.  Like a PL/pgSQL
- * EXCEPTION block.
+ * Call fn(arg) in a subtransaction; on error roll it back and return the
+ * error's message in *err.  Like a PL/pgSQL EXCEPTION block.
  */
-static bool
-run_guarded(const char *sql, bool read_only, QResultFn fn, void *arg, char **err)
+bool
+quality_guarded(void (*fn) (void *), void *arg, char **err)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -48,12 +45,7 @@ run_guarded(const char *sql, bool read_only, QResultFn fn, void *arg, char **err
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		int			rc = SPI_execute(sql, read_only, 0);
-
-		if (rc < 0)
-			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-		if (fn)
-			fn(arg);
+		fn(arg);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
@@ -73,6 +65,37 @@ run_guarded(const char *sql, bool read_only, QResultFn fn, void *arg, char **err
 	}
 	PG_END_TRY();
 	return ok;
+}
+
+typedef void (*QResultFn) (void *arg);
+
+typedef struct GuardedQuery
+{
+	const char *sql;
+	bool		read_only;
+	QResultFn	fn;
+	void	   *arg;
+} GuardedQuery;
+
+static void
+run_query(void *arg)
+{
+	GuardedQuery *q = arg;
+	int			rc = SPI_execute(q->sql, q->read_only, 0);
+
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	if (q->fn)
+		q->fn(q->arg);
+}
+
+/* Run sql in a subtransaction; on success fn reads SPI_tuptable. */
+static bool
+run_guarded(const char *sql, bool read_only, QResultFn fn, void *arg, char **err)
+{
+	GuardedQuery q = {sql, read_only, fn, arg};
+
+	return quality_guarded(run_query, &q, err);
 }
 
 static char *
