@@ -105,7 +105,10 @@ sub snapshot {
   my ($c, $db) = @_;
   my %s;
   for my $t (@$tables) {
-    $s{$t} = psql_at($c, $db, "SELECT count(*) || ' ' || md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) FROM $t r");
+    # the default quality rules are made again by CREATE EXTENSION: compare them without created_at and owner
+    my $rows = $t eq 'gemini.quality_rule_defs'
+        ? "(SELECT rule_id, target, rule_name, rule, severity, enabled, builtin FROM $t) r" : "$t r";
+    $s{$t} = psql_at($c, $db, "SELECT count(*) || ' ' || md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) FROM $rows");
   }
   $s{sequences} = psql_at($c, $db, "SELECT string_agg(format('%s %s', sequencename, last_value), ', ' ORDER BY sequencename) FROM pg_sequences WHERE schemaname = 'gemini'");
   $s{partitions} = psql_at($c, $db, "SELECT string_agg(format('%s %s %s %s', parent, partitions, default_partition, default_rows), ', ' ORDER BY parent::text) FROM gemini.check_partitions()");
@@ -141,7 +144,7 @@ ok(!(grep { /^\d+; \d+ \d+ TABLE DATA gemini (trades|raw_pages|book_changes) / }
 # The parents have no indexes (each partition has its own), so a restore
 # never makes a partition's index twice.
 is(scalar(grep { /^\d+; \d+ \d+ INDEX ATTACH gemini / } @toc), 0, 'no partition index hangs off a parent index');
-ok((grep { /^\d+; \d+ \d+ CONSTRAINT gemini trades_p\d{8} trades_p\d{8}_symbol_tid_traded_at_key / } @toc) == 2,
+ok((grep { /^\d+; \d+ \d+ CONSTRAINT gemini trades_p\d{8} trades_p\d{8}_symbol_tid_key / } @toc) == 2,
    'each daily partition of gemini.trades brings its own unique key');
 
 # Checks on a restored database; then it pulls what was appended meanwhile.
