@@ -27,3 +27,8 @@ include $(PGXS)
 # Zero warnings is a rule of the project: make them fatal in our own code.
 override CFLAGS += -Werror -Wno-error=deprecated-declarations
 
+
+# PGXS tracks no header dependencies (unless PostgreSQL was configured with
+# --enable-depend): rebuild every object when any of our headers changes, so
+# a changed struct never meets a stale object file.
+$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h)

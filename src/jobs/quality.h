@@ -38,8 +38,7 @@ typedef struct QColumn
 typedef struct QTarget
 {
 	Oid			relid;
-	char	   *qualname;		/* schema.table, quoted for SQL */
-	char	   *display;		/* as regclass prints it, for messages */
+	char	   *qualname;		/* schema.table, quoted for SQL (and in messages) */
 	int			ncols;
 	QColumn    *cols;
 	int			time_col;		/* index in cols of the interval column, or -1 */

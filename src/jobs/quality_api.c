@@ -180,7 +180,7 @@ validate_rule(const QTarget *t, const dq_rule *r, const char *text, const char *
 		if (c->outcome && strcmp(c->outcome, "error") == 0 && strncmp(c->detail, "cannot compare", 14) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("rule cannot run on %s: %s", t->display, c->detail),
+					 errmsg("rule cannot run on %s: %s", t->qualname, c->detail),
 					 errdetail("Rule: %s", cut_text(text)),
 					 errhint("Check the column types and the SQL of where filters and CustomSql; rules run with search_path = pg_catalog, pg_temp, so qualify table names.")));
 	}
@@ -219,10 +219,10 @@ add_one(const QTarget *t, const dq_rule *r, const char *text, int len, const cha
 	if (rule_name_taken(t->relid, rule_name))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("%s already has a rule named \"%s\"", t->display, cut_text(rule_name)),
+				 errmsg("%s already has a rule named \"%s\"", t->qualname, cut_text(rule_name)),
 				 errdetail("Rule names are unique per target; a rule added without a name is named by its text."),
 				 errhint("Give the rule another rule_name, or drop the old one: SELECT rule_id FROM gemini.quality_rules WHERE target = '%s'::regclass;",
-						 t->display)));
+						 t->qualname)));
 	gemini_restore_user(&sw);
 
 	validate_rule(t, r, rule_text, severity, id);
@@ -468,12 +468,47 @@ free_parsed(QRule **rules, int n)
 		}
 }
 
+/*
+ * The enabled rules of a table, defaults first.  Read as the extension's
+ * owner: the caller's right was checked on the table itself.  SPI connected.
+ */
+static QRule **
+load_rules(Oid relid, int *nrules)
+{
+	Oid			types[1] = {REGCLASSOID};
+	Datum		v[1] = {ObjectIdGetDatum(relid)};
+	GeminiUserSwitch sw;
+	SPITupleTable *tt;
+	QRule	  **rules;
+
+	gemini_become_owner(&sw);
+	if (SPI_execute_with_args("SELECT rule_id, rule_name, rule, severity, owner FROM gemini.quality_rules"
+							  " WHERE target = $1 AND enabled ORDER BY builtin DESC, pg_catalog.abs(rule_id)",
+							  1, types, v, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gemini_etl: could not read gemini.quality_rules");
+	gemini_restore_user(&sw);
+	tt = SPI_tuptable;
+	*nrules = (int) SPI_processed;
+	rules = palloc0(sizeof(QRule *) * Max(*nrules, 1));
+	for (int i = 0; i < *nrules; i++)
+	{
+		bool		isnull;
+		QRule	   *r = palloc0(sizeof(QRule));
+
+		r->rule_id = DatumGetInt32(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+		r->rule_name = SPI_getvalue(tt->vals[i], tt->tupdesc, 2);
+		r->rule_text = SPI_getvalue(tt->vals[i], tt->tupdesc, 3);
+		r->severity = SPI_getvalue(tt->vals[i], tt->tupdesc, 4);
+		r->owner = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 5, &isnull));
+		rules[i] = r;
+	}
+	return rules;
+}
+
 QRule **
 quality_check(Oid relid, bool has_start, TimestampTz start, bool has_end, TimestampTz end,
 			  int64 run_id, int *nrules_out, int64 *evaluation_id)
 {
-	Oid			types[1] = {REGCLASSOID};
-	Datum		v[1] = {ObjectIdGetDatum(relid)};
 	GeminiUserSwitch sw;
 	QTarget    *t;
 	QRule	  **rules;
@@ -491,9 +526,9 @@ quality_check(Oid relid, bool has_start, TimestampTz start, bool has_end, Timest
 	if ((has_start || has_end) && t->time_col < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s has no time column, so it cannot be checked over an interval", t->display),
+				 errmsg("%s has no time column, so it cannot be checked over an interval", t->qualname),
 				 errdetail("The interval applies to the range-partition key, else to the table's only timestamptz column."),
-				 errhint("Check it whole: SELECT * FROM gemini_check_quality('%s');", t->display)));
+				 errhint("Check it whole: SELECT * FROM gemini_check_quality('%s');", t->qualname)));
 	if (has_start && has_end && start >= end)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -502,30 +537,7 @@ quality_check(Oid relid, bool has_start, TimestampTz start, bool has_end, Timest
 				 errhint("Pass e.g. '2024-05-01 10:00+00' and '2024-05-01 11:00+00' for one hour.")));
 	interval_sql = quality_interval_sql(t, has_start, start, has_end, end);
 
-	gemini_become_owner(&sw);
-	if (SPI_execute_with_args("SELECT rule_id, rule_name, rule, severity, owner FROM gemini.quality_rules"
-							  " WHERE target = $1 AND enabled ORDER BY builtin DESC, pg_catalog.abs(rule_id)",
-							  1, types, v, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "gemini_etl: could not read gemini.quality_rules");
-	gemini_restore_user(&sw);
-	nrules = (int) SPI_processed;
-	rules = palloc0(sizeof(QRule *) * Max(nrules, 1));
-	{
-		SPITupleTable *tt = SPI_tuptable;
-
-		for (int i = 0; i < nrules; i++)
-		{
-			bool		isnull;
-			QRule	   *r = palloc0(sizeof(QRule));
-
-			r->rule_id = DatumGetInt32(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
-			r->rule_name = SPI_getvalue(tt->vals[i], tt->tupdesc, 2);
-			r->rule_text = SPI_getvalue(tt->vals[i], tt->tupdesc, 3);
-			r->severity = SPI_getvalue(tt->vals[i], tt->tupdesc, 4);
-			r->owner = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 5, &isnull));
-			rules[i] = r;
-		}
-	}
+	rules = load_rules(relid, &nrules);
 
 	PG_TRY();
 	{
@@ -548,21 +560,20 @@ quality_check(Oid relid, bool has_start, TimestampTz start, bool has_end, Timest
 				if (!done[k] && rules[k]->owner == owner)
 				{
 					done[k] = true;
-					rules[k]->started = GetCurrentTimestamp();
 					compile_stored(rules[k], t);
 					group[ng++] = rules[k];
 				}
 			if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(owner)))
 				problem = psprintf("the rule's owner (role %u) no longer exists", owner);
 			else if (pg_class_aclcheck(relid, owner, ACL_SELECT) != ACLCHECK_OK)
-				problem = psprintf("the rule's owner %s may no longer read %s", GetUserNameFromId(owner, false), t->display);
+				problem = psprintf("the rule's owner %s may no longer read %s", GetUserNameFromId(owner, false), t->qualname);
 			if (problem)
 			{
 				for (int k = 0; k < ng; k++)
 				{
 					group[k]->node->outcome = "error";
 					group[k]->node->detail = problem;
-					group[k]->finished = GetCurrentTimestamp();
+					group[k]->started = group[k]->finished = GetCurrentTimestamp();
 				}
 				continue;
 			}
@@ -585,8 +596,6 @@ quality_check(Oid relid, bool has_start, TimestampTz start, bool has_end, Timest
 		passed += o[0] == 'p';
 		failed += o[0] == 'f';
 		errored += o[0] == 'e';
-		if (rules[i]->finished == 0)
-			rules[i]->finished = GetCurrentTimestamp();
 	}
 
 	gemini_become_owner(&sw);
@@ -645,9 +654,9 @@ Datum
 gemini_quality_scan_sql(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	Oid			types[1] = {REGCLASSOID};
-	Datum		v[1] = {ObjectIdGetDatum(relid)};
 	QTarget    *t;
+	QRule	  **rules;
+	int			nrules;
 	List	   *scan = NIL;
 	char	   *sql;
 	text	   *result;
@@ -656,20 +665,13 @@ gemini_quality_scan_sql(PG_FUNCTION_ARGS)
 	require_privilege(relid, ACL_SELECT, "Reading the quality scan of a table needs SELECT on it.");
 	t = quality_target_open(relid);
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT rule_id, rule FROM gemini.quality_rules WHERE target = $1 AND enabled"
-							  " ORDER BY builtin DESC, pg_catalog.abs(rule_id)", 1, types, v, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "gemini_etl: could not read gemini.quality_rules");
-	for (uint64 i = 0; i < SPI_processed; i++)
+	rules = load_rules(relid, &nrules);
+	for (int i = 0; i < nrules; i++)
 	{
-		QRule		r;
-
-		memset(&r, 0, sizeof(r));
-		r.rule_id = (int) pg_strtoint32(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
-		r.rule_text = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-		compile_stored(&r, t);
-		quality_collect_scan_nodes(r.node, &scan);
-		free_parsed((QRule *[]) {&r}, 1);
+		compile_stored(rules[i], t);
+		quality_collect_scan_nodes(rules[i]->node, &scan);
 	}
+	free_parsed(rules, nrules);
 	sql = quality_scan_sql(t, scan, quality_interval_sql(t, !PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_TIMESTAMPTZ(1),
 													  !PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_TIMESTAMPTZ(2)));
 	MemoryContextSwitchTo(cxt);

@@ -367,7 +367,7 @@ need_column(const QTarget *t, const char *name, const dq_rule *r, const char *ru
 
 	if (i < 0)
 		RULE_ERROR(ERRCODE_UNDEFINED_COLUMN, rule_text, "column \"%s\" of %s does not exist (rule %s)",
-				   name, t->display, dq_rule_type_name(r->type));
+				   name, t->qualname, dq_rule_type_name(r->type));
 	return i;
 }
 

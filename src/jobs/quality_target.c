@@ -136,7 +136,6 @@ quality_target_open(Oid relid)
 	t->relid = relid;
 	t->qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 											 RelationGetRelationName(rel));
-	t->display = t->qualname;
 	t->partitioned = rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE;
 	t->cols = palloc0(sizeof(QColumn) * Max(desc->natts, 1));
 	for (int i = 0; i < desc->natts; i++)

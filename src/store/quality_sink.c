@@ -152,7 +152,7 @@ store_quality_notify(const QRule *r, const QTarget *t, bool has_start, Timestamp
 	QNode	   *nd = r->node;
 
 	/* a NOTIFY payload must stay under 8000 bytes */
-	v[0] = CStringGetTextDatum(t->display);
+	v[0] = CStringGetTextDatum(t->qualname);
 	v[1] = Int32GetDatum(r->rule_id);
 	v[2] = CStringGetTextDatum(cut(r->rule_name, 400));
 	v[3] = CStringGetTextDatum(cut(r->rule_text, 1000));
