@@ -113,6 +113,7 @@ SELECT test_error($$SELECT count(*) FROM gemini_add_ruleset('qt', 'Rules = [ Row
 SELECT test_error($$SELECT gemini_add_rule('qt', 'ColumnValues "pricee" > 0')$$);
 SELECT test_error($$SELECT gemini_add_rule('qt', 'Mean "side" > 0')$$);
 SELECT test_error($$SELECT gemini_add_rule('qt', 'ColumnValues "price" > "abc"')$$);
+SELECT test_error($$SELECT gemini_add_rule('qt', 'RowCount > "many"')$$);
 SELECT test_error($$SELECT gemini_add_rule('qt', 'ReferentialIntegrity "ref" "qref.{symbol}" = 1')$$);
 SELECT test_error($$SELECT gemini_add_rule('qt', 'ColumnValues "price" > 0 where "true) UNION SELECT 1 WHERE (true"')$$);
 SELECT test_error($$SELECT gemini_add_rule('qt', 'CustomSql "delete from qref returning 1" = 0')$$);

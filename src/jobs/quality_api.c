@@ -177,7 +177,7 @@ validate_rule(const QTarget *t, const dq_rule *r, const char *text, const char *
 				todo = lappend(todo, c->children[k]);
 			continue;
 		}
-		if (c->outcome && strcmp(c->outcome, "error") == 0 && strncmp(c->detail, "cannot compare", 14) != 0)
+		if (c->outcome && strcmp(c->outcome, "error") == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("rule cannot run on %s: %s", t->qualname, c->detail),
