@@ -138,8 +138,7 @@ typedef struct QRule
 	char	   *severity;
 	Oid			owner;
 	dq_ruleset *parsed;			/* NULL when it no longer parses */
-	QNode	   *node;			/* NULL when it could not compile */
-	char	   *compile_error;	/* why node is NULL */
+	QNode	   *node;			/* outcome 'error' already when it could not compile */
 	TimestampTz started;
 	TimestampTz finished;
 } QRule;

@@ -440,11 +440,12 @@ compile_stored(QRule *r, const QTarget *t)
 {
 	dq_error	e;
 	CompileArg	arg = {r, t};
+	char	   *why = NULL;
 
 	r->node = NULL;
 	if (dq_parse_rule(r->rule_text, strlen(r->rule_text), &r->parsed, &e) != DQ_OK)
-		r->compile_error = psprintf("the rule no longer parses: %s", e.message);
-	else if (!quality_guarded(compile_one, &arg, &r->compile_error))
+		why = psprintf("the rule no longer parses: %s", e.message);
+	else if (!quality_guarded(compile_one, &arg, &why))
 		r->node = NULL;
 	if (r->node == NULL)
 	{
@@ -453,7 +454,7 @@ compile_stored(QRule *r, const QTarget *t)
 		r->node->scan_col = -1;
 		r->node->failing = -1;
 		r->node->outcome = "error";
-		r->node->detail = r->compile_error;
+		r->node->detail = why;
 	}
 }
 

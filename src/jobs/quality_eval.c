@@ -586,6 +586,14 @@ read_moved(void *arg)
 	}
 }
 
+/* Does this rule move its failing rows (and were there any)? */
+static bool
+moves_rows(const QRule *r)
+{
+	return strcmp(r->severity, "quarantine") == 0 && r->node->row_level && r->node->failing > 0 &&
+		strcmp(r->node->outcome, "error") != 0;
+}
+
 /*
  * Move the rows that fail any 'quarantine' rule out of the target, in one
  * DELETE; each moved row names the first rule it failed and the reasons.
@@ -608,8 +616,7 @@ quarantine_rows(const QTarget *t, QRule **rules, int nrules, const char *interva
 		QNode	   *nd = rules[i]->node;
 		char	   *fails;
 
-		if (nd == NULL || strcmp(rules[i]->severity, "quarantine") != 0 || !nd->row_level ||
-			nd->failing <= 0 || strcmp(nd->outcome, "error") == 0)
+		if (!moves_rows(rules[i]))
 			continue;
 		fails = nd->filter ? psprintf("(%s AND NOT %s)", nd->filter, nd->row_pass) : psprintf("(NOT %s)", nd->row_pass);
 		appendStringInfo(&any, "%s%s", n ? " OR " : "", fails);
@@ -627,8 +634,7 @@ quarantine_rows(const QTarget *t, QRule **rules, int nrules, const char *interva
 					 false, read_moved, &arg, &err))
 	{
 		for (int i = 0; i < nrules; i++)
-			if (rules[i]->node && strcmp(rules[i]->severity, "quarantine") == 0 && rules[i]->node->row_level &&
-				rules[i]->node->failing > 0)
+			if (moves_rows(rules[i]))
 			{
 				rules[i]->node->outcome = "error";
 				rules[i]->node->detail = psprintf("could not move the failing rows to gemini.quarantine: %s", err);
@@ -647,8 +653,7 @@ quality_evaluate(const QTarget *t, QRule **rules, int nrules, const char *interv
 				scan_end;
 
 	for (int i = 0; i < nrules; i++)
-		if (rules[i]->node)
-			quality_collect_scan_nodes(rules[i]->node, &scan);
+		quality_collect_scan_nodes(rules[i]->node, &scan);
 	scan_start = GetCurrentTimestamp();
 	run_scan(t, scan, interval_sql);
 	scan_end = GetCurrentTimestamp();
@@ -658,8 +663,6 @@ quality_evaluate(const QTarget *t, QRule **rules, int nrules, const char *interv
 		QRule	   *r = rules[i];
 		List	   *todo;
 
-		if (r->node == NULL)
-			continue;
 		/* this rule's share of the scan, plus its own queries */
 		r->started = GetCurrentTimestamp() - (scan_end - scan_start);
 		todo = list_make1(r->node);
