@@ -1,15 +1,15 @@
 # gemini_etl: PGXS build.  PG_CONFIG may be overridden:
 #   make PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 MODULE_big = gemini_etl
-EXTENSION  = gemini_etl
-DATA       = sql/gemini_etl--0.1.sql
+EXTENSION  = gemini_etl gemini_etl_aws_s3
+DATA       = sql/gemini_etl--0.1.sql sql/gemini_etl_aws_s3--0.1.sql
 PGFILEDESC = "gemini_etl - Gemini market data ETL"
 
 SRCS = $(wildcard src/*.c src/parse/*.c src/net/*.c src/store/*.c src/jobs/*.c)
 OBJS = $(SRCS:.c=.o)
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/parse
-SHLIB_LINK  = -lcurl -ljson-c -lwebsockets
+SHLIB_LINK  = -lcurl -ljson-c -lwebsockets -lz
 
 # pg_regress: tests live in sql/ and expected/; the replay server must be
 # running and REPLAY_URL exported (test/run_all.sh does both).

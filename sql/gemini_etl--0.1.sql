@@ -638,6 +638,61 @@ AS 'MODULE_PATHNAME', 'gemini_quality_scan_sql'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
+---------------------------------------------------------------------------
+-- Exports to S3 (Athena's layout): {prefix}/{table}/dt=YYYY-MM-DD/hour=HH/
+-- part-NNNNN.{ext}, one key set per hour, so a re-export replaces.
+---------------------------------------------------------------------------
+-- One row per object written, recorded only after S3 accepted it; a
+-- re-export of an hour replaces that hour's rows.
+CREATE TABLE gemini.exports (
+    bucket         text        NOT NULL,
+    key            text        NOT NULL,
+    source         text        NOT NULL,          -- schema.table exported
+    format         text        NOT NULL,
+    interval_start timestamptz,                   -- the hour (NULL: aws_s3.query_export_to_s3)
+    interval_end   timestamptz,
+    part_no        integer     NOT NULL CHECK (part_no >= 0),
+    rows           bigint      NOT NULL CHECK (rows >= 0),
+    bytes          bigint      NOT NULL CHECK (bytes >= 0),
+    etag           text        NOT NULL,
+    sha256         text        NOT NULL,          -- of the object's bytes
+    run_id         bigint,                        -- the pipeline run, if any
+    exported_by    pg_catalog.regrole NOT NULL,
+    exported_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (bucket, key)
+);
+CREATE INDEX ON gemini.exports (source, interval_start);
+COMMENT ON TABLE gemini.exports IS 'Objects written to S3 by gemini_export_s3 and the pipeline';
+
+CREATE FUNCTION @extschema@.gemini_export_s3(source regclass, interval_start timestamptz,
+                                             interval_end timestamptz, format text DEFAULT 'csv.gz')
+RETURNS TABLE (key text, rows bigint, bytes bigint)
+AS 'MODULE_PATHNAME', 'gemini_export_s3'
+LANGUAGE C VOLATILE ROWS 24
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gemini_export_s3(regclass, timestamptz, timestamptz, text) IS
+    'Writes the whole UTC hours of [interval_start, interval_end) of source to S3 ({prefix}/{table}/dt=/hour=/part-NNNNN.{ext}), replacing what was there';
+
+CREATE FUNCTION @extschema@.gemini_athena_ddl(source regclass, format text DEFAULT 'csv.gz')
+RETURNS text
+AS 'MODULE_PATHNAME', 'gemini_athena_ddl'
+LANGUAGE C STABLE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gemini_athena_ddl(regclass, text) IS
+    'The Athena CREATE EXTERNAL TABLE (partition projection on dt and hour) that reads what gemini_export_s3 writes';
+
+-- The aws_s3 compatibility extension's worker (gemini_etl_aws_s3 wraps it
+-- in aws_s3.query_export_to_s3): runs query as the caller through COPY
+-- with options, and uploads the result to s3://bucket/key.
+CREATE FUNCTION gemini.query_export_to_s3(query text, bucket text, key text, region text, options text,
+                                          OUT rows_uploaded bigint, OUT files_uploaded bigint,
+                                          OUT bytes_uploaded bigint)
+AS 'MODULE_PATHNAME', 'gemini_query_export_to_s3'
+LANGUAGE C VOLATILE;
+-- No SET search_path here, unlike every other function: query is the
+-- caller's SQL and resolves with the caller's search_path, as on RDS.  The
+-- C code pins search_path itself before it writes gemini.exports.
+
 -- The default rules (ids below 0; switch them off with gemini_enable_rule(id, false)).
 INSERT INTO gemini.quality_rule_defs (rule_id, target, rule_name, rule, severity, builtin, owner)
 SELECT v.id, v.target::pg_catalog.regclass, v.name, v.rule, v.severity, true,
@@ -701,6 +756,7 @@ SELECT pg_catalog.pg_extension_config_dump('gemini.quality_builtin_off', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.quality_rule_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.quality_evaluations', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.quality_results', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.exports', '');
 -- One call per statement: each updates the extension's catalog row.
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('gemini.quarantine', 'quarantine_id')::pg_catalog.regclass, '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('gemini.streams', 'stream_id')::pg_catalog.regclass, '');
@@ -738,6 +794,14 @@ GRANT EXECUTE ON FUNCTION @extschema@.gemini_add_ruleset(regclass, text, text) T
 GRANT EXECUTE ON FUNCTION @extschema@.gemini_drop_rule(integer) TO gemini_etl_operator;
 GRANT EXECUTE ON FUNCTION @extschema@.gemini_enable_rule(integer, boolean) TO gemini_etl_operator;
 GRANT EXECUTE ON FUNCTION @extschema@.gemini_check_quality(regclass, timestamptz, timestamptz) TO gemini_etl_operator;
+-- Exports: for operators (the rows are read as the caller, so only tables
+-- the caller may read go out; the bucket and credentials are the server's)
+REVOKE ALL ON FUNCTION @extschema@.gemini_export_s3(regclass, timestamptz, timestamptz, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.gemini_athena_ddl(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gemini.query_export_to_s3(text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_export_s3(regclass, timestamptz, timestamptz, text) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_athena_ddl(regclass, text) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION gemini.query_export_to_s3(text, text, text, text, text) TO gemini_etl_operator;
 
 GRANT USAGE ON SCHEMA gemini TO gemini_etl_operator;
 GRANT SELECT ON ALL TABLES IN SCHEMA gemini TO gemini_etl_operator;

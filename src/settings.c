@@ -14,8 +14,16 @@
  * hammer Gemini the same way.  A superuser (or postgresql.conf) may set
  * them freely.  max_response_bytes is capped for everyone below what one
  * palloc can hold.
+ *
+ * The S3 settings that choose where data goes and with which credentials
+ * (endpoint, bucket, keys) are superuser-only too: with them a user could
+ * send the server's signed requests, or the data, to a place of their
+ * choosing.  The secret is hidden from non-superusers (GUC_SUPERUSER_ONLY)
+ * and from SHOW ALL, and is never printed by the extension.
  */
 #include "postgres.h"
+
+#include <limits.h>
 
 #include "miscadmin.h"
 #include "utils/guc.h"
@@ -38,6 +46,17 @@ int			gemini_stream_max_buffer = 64 * 1024 * 1024;
 int			gemini_ws_heartbeat_timeout_ms = 15000;
 int			gemini_ws_max_connects_per_minute = 12;
 int			gemini_ws_max_message_bytes = 16 * 1024 * 1024;
+char	   *gemini_s3_endpoint = NULL;
+char	   *gemini_s3_region = NULL;
+char	   *gemini_s3_bucket = NULL;
+char	   *gemini_s3_prefix = NULL;
+char	   *gemini_s3_access_key_id = NULL;
+char	   *gemini_s3_secret_access_key = NULL;
+char	   *gemini_s3_url_style = NULL;
+int			gemini_s3_part_size = 64 * 1024 * 1024;
+int			gemini_s3_object_max_bytes = 1024 * 1024 * 1024;
+int			gemini_s3_timeout_ms = 300000;
+int			gemini_export_gzip_level = 1;
 
 /* What a non-superuser may set: Gemini asks for at most 1 request/s (120/min allowed). */
 #define USER_MAX_RPS			2.0
@@ -49,6 +68,9 @@ static bool check_ws_url(char **newval, void **extra, GucSource source);
 static bool check_ws_protocol(char **newval, void **extra, GucSource source);
 static bool check_rate_limit(double *newval, void **extra, GucSource source);
 static bool check_max_retries(int *newval, void **extra, GucSource source);
+static bool check_endpoint(char **newval, void **extra, GucSource source);
+static bool check_url_style(char **newval, void **extra, GucSource source);
+static bool check_prefix(char **newval, void **extra, GucSource source);
 
 typedef enum SettingKind
 {
@@ -127,6 +149,41 @@ static const SettingDef settings[] = {
 		.short_desc = "A longer websocket message is dead-lettered (its start) and the stream reconnects; bounds the worker's memory.",
 		.context = PGC_SIGHUP, .flags = GUC_UNIT_BYTE, .num_default = 16 * 1024 * 1024,
 		.min = 64 * 1024, .max = 256 * 1024 * 1024},
+	{.name = "gemini_etl.s3_endpoint", .kind = SETTING_STRING, .var = &gemini_s3_endpoint,
+		.short_desc = "S3 endpoint URL (e.g. http://127.0.0.1:4568 for an S3-compatible server); empty means AWS's regional endpoint.",
+		.context = PGC_SUSET, .str_default = "", .str_check = check_endpoint},
+	{.name = "gemini_etl.s3_region", .kind = SETTING_STRING, .var = &gemini_s3_region,
+		.short_desc = "S3 region, used in the SigV4 signature and AWS's endpoint name.",
+		.context = PGC_SUSET, .str_default = "us-east-1"},
+	{.name = "gemini_etl.s3_bucket", .kind = SETTING_STRING, .var = &gemini_s3_bucket,
+		.short_desc = "Bucket that gemini_export_s3 and the pipeline write to; empty means no export.",
+		.context = PGC_SUSET, .str_default = ""},
+	{.name = "gemini_etl.s3_prefix", .kind = SETTING_STRING, .var = &gemini_s3_prefix,
+		.short_desc = "Key prefix of exported objects: {prefix}/{table}/dt=YYYY-MM-DD/hour=HH/.",
+		.context = PGC_SUSET, .str_default = "gemini", .str_check = check_prefix},
+	{.name = "gemini_etl.s3_access_key_id", .kind = SETTING_STRING, .var = &gemini_s3_access_key_id,
+		.short_desc = "S3 access key id; empty means AWS_ACCESS_KEY_ID, then the AWS shared credentials file.",
+		.context = PGC_SUSET, .flags = GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL, .str_default = ""},
+	{.name = "gemini_etl.s3_secret_access_key", .kind = SETTING_STRING, .var = &gemini_s3_secret_access_key,
+		.short_desc = "S3 secret access key (hidden from non-superusers).",
+		.context = PGC_SUSET, .flags = GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL, .str_default = ""},
+	{.name = "gemini_etl.s3_url_style", .kind = SETTING_STRING, .var = &gemini_s3_url_style,
+		.short_desc = "S3 URL style: auto (virtual-hosted on AWS, path-style on a custom endpoint), path or virtual.",
+		.context = PGC_SUSET, .str_default = "auto", .str_check = check_url_style},
+	{.name = "gemini_etl.s3_part_size", .kind = SETTING_INT, .var = &gemini_s3_part_size,
+		.short_desc = "Objects larger than this go up as multipart uploads of parts this large (S3's minimum is 5MB).",
+		.context = PGC_USERSET, .flags = GUC_UNIT_BYTE, .num_default = 64 * 1024 * 1024,
+		.min = 5 * 1024 * 1024, .max = 512 * 1024 * 1024},
+	{.name = "gemini_etl.s3_object_max_bytes", .kind = SETTING_INT, .var = &gemini_s3_object_max_bytes,
+		.short_desc = "An hour's export starts a new object (part-00001, ...) past this many bytes.",
+		.context = PGC_USERSET, .flags = GUC_UNIT_BYTE, .num_default = 1024 * 1024 * 1024,
+		.min = 64 * 1024, .max = INT_MAX},
+	{.name = "gemini_etl.s3_timeout_ms", .kind = SETTING_INT, .var = &gemini_s3_timeout_ms,
+		.short_desc = "Timeout of one S3 request (a part upload included), connect included.",
+		.context = PGC_USERSET, .flags = GUC_UNIT_MS, .num_default = 300000, .min = 100, .max = 3600000},
+	{.name = "gemini_etl.export_gzip_level", .kind = SETTING_INT, .var = &gemini_export_gzip_level,
+		.short_desc = "gzip level of csv.gz and jsonl.gz exports (1 fastest, 9 smallest).",
+		.context = PGC_USERSET, .num_default = 1, .min = 1, .max = 9},
 };
 
 /*
@@ -217,6 +274,51 @@ check_url(char **newval, void **extra, GucSource source)
 	{
 		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
 		GUC_check_errdetail("The URL must not end with '/': API paths such as /v1/trades are appended to it.");
+		return false;
+	}
+	return true;
+}
+
+/* The S3 endpoint: empty (AWS), or a base URL like api_url's. */
+static bool
+check_endpoint(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	return check_url(newval, extra, source);
+}
+
+static bool
+check_url_style(char **newval, void **extra, GucSource source)
+{
+	if (*newval && strcmp(*newval, "auto") != 0 && strcmp(*newval, "path") != 0 &&
+		strcmp(*newval, "virtual") != 0)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("Use auto, path or virtual.");
+		return false;
+	}
+	return true;
+}
+
+/* Keys are {prefix}/{table}/...: no leading or trailing '/', no empty segment. */
+static bool
+check_prefix(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+	size_t		len = v ? strlen(v) : 0;
+
+	if (len > 0 && (v[0] == '/' || v[len - 1] == '/' || strstr(v, "//") != NULL))
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("The prefix must not start or end with '/' nor contain \"//\".");
+		GUC_check_errhint("For example: gemini, or market-data/gemini.");
+		return false;
+	}
+	if (len > 512)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("The prefix is longer than 512 bytes; S3 keys are at most 1024.");
 		return false;
 	}
 	return true;

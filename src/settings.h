@@ -22,6 +22,17 @@ extern int	gemini_stream_max_buffer;
 extern int	gemini_ws_heartbeat_timeout_ms;
 extern int	gemini_ws_max_connects_per_minute;
 extern int	gemini_ws_max_message_bytes;
+extern char *gemini_s3_endpoint;
+extern char *gemini_s3_region;
+extern char *gemini_s3_bucket;
+extern char *gemini_s3_prefix;
+extern char *gemini_s3_access_key_id;
+extern char *gemini_s3_secret_access_key;
+extern char *gemini_s3_url_style;
+extern int	gemini_s3_part_size;
+extern int	gemini_s3_object_max_bytes;
+extern int	gemini_s3_timeout_ms;
+extern int	gemini_export_gzip_level;
 
 extern void gemini_define_settings(void);
 

@@ -32,6 +32,7 @@ typedef struct QColumn
 {
 	char	   *name;			/* as in the catalog */
 	Oid			typid;
+	int32		typmod;
 	bool		notnull;
 } QColumn;
 

@@ -131,7 +131,7 @@ quality_target_open(Oid relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("%s is not a table", RelationGetRelationName(rel)),
-				 errdetail("Quality rules check tables (plain or partitioned)."),
+				 errdetail("Quality rules and exports read tables (plain or partitioned)."),
 				 errhint("Check the table the view reads from.")));
 	t->relid = relid;
 	t->qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
@@ -149,6 +149,7 @@ quality_target_open(Oid relid)
 		c->name = pstrdup(NameStr(a->attname));
 		c->typid = a->atttypid;
 		c->notnull = a->attnotnull;
+		c->typmod = a->atttypmod;
 		if (a->atttypid == TIMESTAMPTZOID)
 		{
 			ntz++;

@@ -1,7 +1,8 @@
 /*
  * http.c
- *	  REST transport on libcurl: pacing, retries with backoff, a size cap,
- *	  and cancellation, for GET requests made from a backend.
+ *	  HTTP transport on libcurl: pacing, retries with backoff, a size cap,
+ *	  and cancellation, for requests made from a backend: Gemini's GETs and
+ *	  S3's signed uploads (s3.c) go through the same code.
  *
  * Rules this file keeps (see docs/anchors.md):
  *  - Nothing inside a libcurl callback may ereport or palloc: an ERROR would
@@ -56,6 +57,7 @@ typedef struct Transfer
 	bool		oom;
 	double		retry_after_s;
 	char		content_type[64];
+	char		etag[128];
 } Transfer;
 
 static CURL *easy = NULL;
@@ -69,6 +71,8 @@ static TimestampTz last_request_start = 0;
 static Transfer xfer;
 static char xfer_errbuf[CURL_ERROR_SIZE];
 static char *xfer_url = NULL;
+static char xfer_method[8];
+static struct curl_slist *xfer_headers = NULL;
 static bool xfer_active = false;
 
 /*
@@ -174,7 +178,10 @@ header_cb(char *line, size_t size, size_t nitems, void *userp)
 	{
 		t->retry_after_s = -1;
 		t->content_type[0] = '\0';
+		t->etag[0] = '\0';
 	}
+	else if (header_is(line, len, "ETag"))
+		copy_header_value(line, len, strlen("ETag"), t->etag, sizeof(t->etag));
 	else if (header_is(line, len, "Retry-After"))
 	{
 		char	   *end;
@@ -261,50 +268,96 @@ transfer_discard(void)
 	curl_multi_remove_handle(multi, easy);
 	free(xfer.buf);
 	free(xfer_url);
+	curl_slist_free_all(xfer_headers);
 	memset(&xfer, 0, sizeof(xfer));
 	xfer_url = NULL;
+	xfer_headers = NULL;
 	xfer_active = false;
 }
 
-/* Start GET url on the easy handle; returns without waiting for anything. */
+/* Start req's first (or next) attempt on the easy handle; returns without waiting. */
 static void
-transfer_start(const char *url)
+transfer_start(const HttpRequest *req)
 {
 	char	   *url_copy;
+	struct curl_slist *hdrs = NULL;
 
 	ensure_handles();
 	transfer_discard();
-	url_copy = strdup(url);
+	url_copy = strdup(req->url);
 	if (url_copy == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	/* "Expect:" turns off 100-continue: a wasted round trip on every upload. */
+	for (int i = 0; i <= req->nheaders; i++)
+	{
+		struct curl_slist *n = curl_slist_append(hdrs, i < req->nheaders ? req->headers[i] : "Expect:");
+
+		if (n == NULL)
+		{
+			curl_slist_free_all(hdrs);
+			free(url_copy);
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		}
+		hdrs = n;
+	}
 
 	curl_easy_reset(easy);
 	memset(&xfer, 0, sizeof(xfer));
 	memset(xfer_errbuf, 0, sizeof(xfer_errbuf));
-	xfer.limit = (size_t) gemini_max_response_bytes;
+	xfer.limit = req->max_response;
 	xfer.retry_after_s = -1;
 
-	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_URL, req->url);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) gemini_http_timeout_ms);
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) gemini_http_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "gemini_etl/0.1 (PostgreSQL extension)");
-	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) gemini_max_response_bytes);
+	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) req->max_response);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &xfer);
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, &xfer);
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, xfer_errbuf);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs);
+	if (strcmp(req->method, "GET") == 0)
+	{
+		curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+	}
+	else
+		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
+	if (req->has_body)
+	{
+		/* Sent from the caller's buffer as is (no copy); any method. */
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_len);
+	}
+	if (req->aws_sigv4)
+	{
+		curl_easy_setopt(easy, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+		curl_easy_setopt(easy, CURLOPT_USERNAME, req->username);
+		curl_easy_setopt(easy, CURLOPT_PASSWORD, req->password);
+	}
 	if (gemini_ca_file && gemini_ca_file[0])
 		curl_easy_setopt(easy, CURLOPT_CAINFO, gemini_ca_file);
 
-	last_request_start = GetCurrentTimestamp();
+	/* Pacing is Gemini's rule: only paced requests count. */
+	if (req->pace)
+		last_request_start = GetCurrentTimestamp();
 	curl_multi_add_handle(multi, easy);
 	xfer_url = url_copy;
+	strlcpy(xfer_method, req->method, sizeof(xfer_method));
+	xfer_headers = hdrs;
 	xfer_active = true;
+}
+
+/* Is the transfer under way the first attempt of req? */
+static bool
+transfer_is(const HttpRequest *req)
+{
+	return xfer_active && strcmp(xfer_url, req->url) == 0 && strcmp(xfer_method, req->method) == 0;
 }
 
 /*
@@ -360,12 +413,15 @@ transfer_wait(const char *url, HttpResult *r)
 	memset(&xfer, 0, sizeof(xfer));
 	free(xfer_url);
 	xfer_url = NULL;
+	curl_slist_free_all(xfer_headers);
+	xfer_headers = NULL;
 	xfer_active = false;
 
 	r->fetched_at = GetCurrentTimestamp();
 	r->status = 0;
 	r->retry_after_s = t.retry_after_s;
 	strlcpy(r->content_type, t.content_type, sizeof(r->content_type));
+	strlcpy(r->etag, t.etag, sizeof(r->etag));
 	if (!cancelled)
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
 
@@ -387,7 +443,7 @@ transfer_wait(const char *url, HttpResult *r)
 	if (t.too_large || code == CURLE_FILESIZE_EXCEEDED)
 	{
 		r->outcome = HTTP_TOO_LARGE;
-		snprintf(r->error, sizeof(r->error), "response larger than %d bytes", gemini_max_response_bytes);
+		snprintf(r->error, sizeof(r->error), "response larger than %zu bytes", t.limit);
 	}
 	else if (code != CURLE_OK)
 	{
@@ -428,19 +484,55 @@ backoff_ms(int attempt, const HttpResult *r)
 	return (long) (cap / 2 + pg_prng_double(&pg_global_prng_state) * cap / 2);
 }
 
+/* Gemini's GETs: paced, with the REST settings. */
+static HttpRequest
+gemini_get_request(const char *url)
+{
+	HttpRequest req = {0};
+
+	req.method = "GET";
+	req.url = url;
+	req.pace = true;
+	req.max_response = (size_t) gemini_max_response_bytes;
+	req.max_retries = gemini_max_retries;
+	req.timeout_ms = gemini_http_timeout_ms;
+	return req;
+}
+
 void
-http_prefetch(const char *url)
+http_request_start(const HttpRequest *req)
 {
 	int			running;
 
-	/* Never wait here: when pacing calls for a pause, http_get starts it later. */
-	if (gemini_rate_limit_rps > 0 && last_request_start != 0 &&
-		TimestampDifferenceMilliseconds(last_request_start, GetCurrentTimestamp()) <
-		(long) ceil(1000.0 / gemini_rate_limit_rps))
+	/* Never wait here: when pacing calls for a pause, the request starts later. */
+	if (req->pace && http_pace_wait_ms() > 0)
 		return;
-	transfer_start(url);
-	/* Send the request now; http_get reads the response (errors included). */
+	transfer_start(req);
+	/* Send the request now; http_request_finish reads the response (errors included). */
 	(void) curl_multi_perform(multi, &running);
+}
+
+void
+http_poll(void)
+{
+	int			running;
+
+	if (xfer_active)
+		(void) curl_multi_perform(multi, &running);
+}
+
+void
+http_request_finish(const HttpRequest *req, HttpResult *result)
+{
+	http_request(req, result);
+}
+
+void
+http_prefetch(const char *url)
+{
+	HttpRequest req = gemini_get_request(url);
+
+	http_request_start(&req);
 }
 
 void
@@ -450,31 +542,40 @@ http_prefetch_cancel(void)
 }
 
 void
-http_get(const char *url, HttpResult *result)
+http_request(const HttpRequest *req, HttpResult *result)
 {
 	int			attempt = 0;
 
 	for (;;)
 	{
 		memset(result, 0, sizeof(*result));
-		if (attempt == 0 && xfer_active && strcmp(xfer_url, url) == 0)
-			transfer_wait(url, result);	/* prefetched: already under way */
+		if (attempt == 0 && transfer_is(req))
+			transfer_wait(req->url, result);	/* started ahead: already under way */
 		else
 		{
-			pace();
-			transfer_start(url);
-			transfer_wait(url, result);
+			if (req->pace)
+				pace();
+			transfer_start(req);
+			transfer_wait(req->url, result);
 		}
 		result->attempts = attempt + 1;
-		if (!http_is_retryable(result) || attempt >= gemini_max_retries)
+		if (!http_is_retryable(result) || attempt >= req->max_retries)
 			return;
 		ereport(DEBUG1,
-				(errmsg_internal("gemini_etl: GET %s failed (%s, HTTP %ld), retry %d of %d",
-								 url, result->error[0] ? result->error : "status", result->status,
-								 attempt + 1, gemini_max_retries)));
+				(errmsg_internal("gemini_etl: %s %s failed (%s, HTTP %ld), retry %d of %d",
+								 req->method, req->url, result->error[0] ? result->error : "status",
+								 result->status, attempt + 1, req->max_retries)));
 		interruptible_sleep(backoff_ms(attempt, result));
 		if (result->body)
 			pfree(result->body);
 		attempt++;
 	}
+}
+
+void
+http_get(const char *url, HttpResult *result)
+{
+	HttpRequest req = gemini_get_request(url);
+
+	http_request(&req, result);
 }

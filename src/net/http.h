@@ -1,7 +1,8 @@
 /*
  * http.h
- *	  REST transport: one GET with pacing, retries, size cap and prompt
- *	  cancellation.  Knows nothing of Gemini's formats or of the tables.
+ *	  HTTP transport: one request (Gemini's GETs, S3's signed PUT/POST/
+ *	  DELETE) with pacing, retries, a size cap and prompt cancellation.
+ *	  Knows nothing of Gemini's formats, of S3's, or of the tables.
  */
 #ifndef GEMINI_HTTP_H
 #define GEMINI_HTTP_H
@@ -25,6 +26,7 @@ typedef struct HttpResult
 	char	   *body;			/* palloc'd, NUL-terminated; NULL without a response */
 	size_t		body_len;
 	char		content_type[64];
+	char		etag[128];		/* ETag response header, quotes kept */
 	char		error[CURL_ERROR_SIZE_GEMINI];	/* transport error text */
 	int			attempts;		/* requests made, retries included */
 	double		retry_after_s;	/* last Retry-After seen, -1 when none */
@@ -32,7 +34,47 @@ typedef struct HttpResult
 } HttpResult;
 
 
+/*
+ * One request.  GETs to Gemini are paced; S3 requests are not.  body (not
+ * copied: it must live until the request is finished) goes out with any
+ * method.  With aws_sigv4 set (curl's provider string, e.g.
+ * "aws:amz:us-east-1:s3") curl signs the request with SigV4 using
+ * username/password as the key id and secret; they never reach an error
+ * message.  headers are "Name: value" lines.
+ */
+typedef struct HttpRequest
+{
+	const char *method;			/* "GET", "PUT", "POST", "DELETE" */
+	const char *url;
+	const char *const *headers;
+	int			nheaders;
+	const char *body;
+	size_t		body_len;
+	bool		has_body;		/* send body (even an empty one) */
+	const char *aws_sigv4;
+	const char *username;
+	const char *password;
+	bool		pace;			/* wait for gemini_etl.rate_limit_rps */
+	size_t		max_response;	/* larger responses are cut off: HTTP_TOO_LARGE */
+	int			max_retries;	/* retries of 429, 5xx and transport errors */
+	long		timeout_ms;		/* per attempt, connect included */
+} HttpRequest;
+
 extern void http_global_init(void);
+
+/* Run req with retries (see http_get for the policy); r->body is palloc'd. */
+extern void http_request(const HttpRequest *req, HttpResult *result);
+
+/*
+ * Start req's first attempt without waiting, so it travels while the caller
+ * works (an S3 part uploads while the next one is being written); call
+ * http_poll() now and then to keep it moving, and http_request_finish() to
+ * complete it (its retries included).  req and its body must live until
+ * then.  Any other request discards it.
+ */
+extern void http_request_start(const HttpRequest *req);
+extern void http_request_finish(const HttpRequest *req, HttpResult *result);
+extern void http_poll(void);
 
 /*
  * GET url.  Paces requests to gemini_etl.rate_limit_rps, retries 429 (after

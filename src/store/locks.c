@@ -40,3 +40,12 @@ store_release_private_lock(uint32 lock_class, uint32 key, bool session)
 	make_tag(&tag, lock_class, key);
 	(void) LockRelease(&tag, ExclusiveLock, session);
 }
+
+void
+store_private_lock(uint32 lock_class, uint32 key, bool session)
+{
+	LOCKTAG		tag;
+
+	make_tag(&tag, lock_class, key);
+	(void) LockAcquire(&tag, ExclusiveLock, session, false);
+}

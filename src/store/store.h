@@ -37,6 +37,30 @@ extern DateADT store_day_of(TimestampTz ts);
 #define GEMINI_LOCK_SPACE	0x4745
 extern bool store_try_private_lock(uint32 lock_class, uint32 key, bool session);
 extern void store_release_private_lock(uint32 lock_class, uint32 key, bool session);
+/* Wait for the lock (a query cancel ends the wait). */
+extern void store_private_lock(uint32 lock_class, uint32 key, bool session);
+
+/* --- exports_sink.c: gemini.exports (as the extension's owner) --- */
+typedef struct StoreExport
+{
+	const char *bucket;
+	const char *key;
+	const char *source;
+	const char *format;
+	bool		has_interval;	/* false: an ad-hoc object (aws_s3) */
+	TimestampTz interval_start;
+	TimestampTz interval_end;
+	int			part_no;
+	int64		rows;
+	int64		bytes;
+	const char *etag;
+	const char *sha256;
+	int64		run_id;			/* 0: none */
+	Oid			exported_by;
+} StoreExport;
+/* Forget the records of every object under key_prefix in bucket. */
+extern void store_exports_forget(const char *bucket, const char *key_prefix);
+extern void store_export(const StoreExport *e);
 
 /* --- trades_sink.c --- */
 /*

@@ -17,6 +17,9 @@ void		test_ws_fixtures(void);
 /* DQDL parser (test_dqdl.c) */
 void		test_dqdl(void);
 
+/* S3 text: XML fields, credentials file, key encoding (test_s3_text.c) */
+void		test_s3_text(void);
+
 int
 main(int argc, char **argv)
 {
@@ -38,6 +41,7 @@ main(int argc, char **argv)
 	test_ws_fixtures();
 	test_text_escape();
 	test_dqdl();
+	test_s3_text();
 
 	printf("unit: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed == 0 ? 0 : 1;

@@ -1,0 +1,462 @@
+/*
+ * export_api.c
+ *	  gemini_export_s3(): a table's rows, hour by hour, to S3 in Athena's
+ *	  layout, through the writer interface (export.h) and the uploader.
+ *
+ * For each whole UTC hour the interval touches:
+ *  1. the hour's rows are read as the caller (so only what the caller may
+ *     read goes out) by one SPI cursor, in a fixed order (the time column,
+ *     then every other sortable column), so the same rows give the same
+ *     bytes and a re-export changes nothing;
+ *  2. they stream through the format into part-00000.{ext}, and into
+ *     part-00001 and on only past gemini_etl.s3_object_max_bytes;
+ *  3. the hour's other part-* objects (an earlier export that had more, or
+ *     another format) are deleted, and _manifest.json lists the parts
+ *     (Athena skips files whose names start with '_');
+ *  4. gemini.exports forgets the hour's old rows and records the new.
+ * An error aborts the multipart upload under way.  Objects finished before
+ * the error stay (a re-run rewrites the same keys); nothing is recorded for
+ * an hour that did not finish.
+ *
+ * The rows are read within the caller's transaction while the upload runs:
+ * a read-only snapshot, no row locks, like pg_dump's.  Two exports of the
+ * same hour wait for each other (a lock on the hour's key prefix).
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+#include "jobs/export.h"
+#include "jobs/privilege.h"
+#include "jobs/quality.h"
+#include "settings.h"
+#include "store/store.h"
+
+#define EXPORT_LOCK_CLASS	0x47455850	/* "GEXP" */
+#define FETCH_ROWS			5000
+/* About 13 months of hours: beyond that, a typo more likely than a wish. */
+#define MAX_HOURS			(24 * 400)
+
+PG_FUNCTION_INFO_V1(gemini_export_s3);
+
+/* What every hour of one export shares. */
+typedef struct ExportJob
+{
+	Oid			relid;
+	const ExportFormat *fmt;
+	S3Target   *t;
+	char	   *source;			/* schema.table, for records */
+	char	   *table;			/* the key's {table} */
+	ExportColumn *cols;
+	int			ncols;
+	SPIPlanPtr	plan;
+	int64		run_id;
+	Oid			user;
+	List	   *objects;		/* ExportedObject, for the caller */
+} ExportJob;
+
+/* One object being written. */
+typedef struct OpenObject
+{
+	char	   *key;
+	int			part_no;
+	S3Upload   *up;
+	ExportWriter w;
+} OpenObject;
+
+/* A finished object of the hour. */
+typedef struct HourPart
+{
+	char	   *key;
+	int			part_no;
+	int64		rows;
+	int64		bytes;
+	char		etag[S3_ETAG_LEN];
+	char		sha256[65];
+} HourPart;
+
+static TimestampTz
+floor_hour(TimestampTz ts)
+{
+	return ts - (((ts % USECS_PER_HOUR) + USECS_PER_HOUR) % USECS_PER_HOUR);
+}
+
+static char *
+hour_prefix(const ExportJob *job, TimestampTz hour)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	const char *prefix = gemini_s3_prefix ? gemini_s3_prefix : "";
+
+	if (timestamp2tm(hour, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
+	return psprintf("%s%s%s/dt=%04d-%02d-%02d/hour=%02d/", prefix, prefix[0] ? "/" : "", job->table,
+					tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour);
+}
+
+static void
+object_open(ExportJob *job, OpenObject *o, const char *hprefix, int part_no)
+{
+	memset(o, 0, sizeof(*o));
+	o->part_no = part_no;
+	o->key = psprintf("%spart-%05d.%s", hprefix, part_no, job->fmt->ext);
+	o->up = s3_upload_begin(job->t, o->key, job->fmt->content_type);
+	o->w.fmt = job->fmt;
+	o->w.cols = job->cols;
+	o->w.ncols = job->ncols;
+	o->w.out = o->up;
+	job->fmt->open(&o->w);
+}
+
+static HourPart *
+object_close(OpenObject *o)
+{
+	HourPart   *p = palloc0(sizeof(HourPart));
+
+	o->w.fmt->close(&o->w);
+	s3_upload_finish(o->up, p->etag, p->sha256);
+	p->key = o->key;
+	p->part_no = o->part_no;
+	p->rows = (int64) o->w.rows;
+	p->bytes = (int64) s3_upload_bytes(o->up);
+	o->up = NULL;
+	return p;
+}
+
+/* Delete the hour's part-* and _manifest.json objects that this export did not write. */
+static void
+delete_stale(ExportJob *job, const char *hprefix, List *parts)
+{
+	List	   *keys = s3_list_keys(job->t, hprefix);
+	size_t		plen = strlen(hprefix);
+	ListCell   *lc;
+
+	foreach(lc, keys)
+	{
+		const char *key = lfirst(lc);
+		const char *rest = key + plen;
+		bool		ours = strncmp(rest, "part-", 5) == 0 || (strcmp(rest, "_manifest.json") == 0 && parts == NIL);
+		ListCell   *pc;
+
+		if (strncmp(key, hprefix, plen) != 0 || strchr(rest, '/') != NULL || !ours)
+			continue;
+		foreach(pc, parts)
+			if (strcmp(((HourPart *) lfirst(pc))->key, key) == 0)
+				ours = false;
+		if (ours)
+			s3_delete_object(job->t, key);
+	}
+}
+
+static void
+write_manifest(ExportJob *job, const char *hprefix, TimestampTz hour, List *parts)
+{
+	StringInfoData b;
+	ListCell   *lc;
+	int64		rows = 0;
+	char	   *key = psprintf("%s_manifest.json", hprefix);
+	char		etag[S3_ETAG_LEN];
+
+	initStringInfo(&b);
+	appendStringInfoString(&b, "{\"source\":");
+	escape_json(&b, job->source);
+	appendStringInfoString(&b, ",\"format\":");
+	escape_json(&b, job->fmt->name);
+	appendStringInfoString(&b, ",\"interval_start\":\"");
+	export_append_timestamp(&b, hour);
+	appendStringInfoString(&b, "Z\",\"interval_end\":\"");
+	export_append_timestamp(&b, hour + USECS_PER_HOUR);
+	appendStringInfoString(&b, "Z\",\"columns\":[");
+	for (int i = 0; i < job->ncols; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&b, ',');
+		appendStringInfoString(&b, "{\"name\":");
+		escape_json(&b, job->cols[i].name);
+		appendStringInfoString(&b, ",\"type\":");
+		escape_json(&b, format_type_with_typemod(job->cols[i].typid, job->cols[i].typmod));
+		appendStringInfoChar(&b, '}');
+	}
+	appendStringInfoString(&b, "],\"parts\":[");
+	foreach(lc, parts)
+	{
+		HourPart   *p = lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoChar(&b, ',');
+		appendStringInfoString(&b, "{\"key\":");
+		escape_json(&b, p->key);
+		appendStringInfo(&b, ",\"rows\":" INT64_FORMAT ",\"bytes\":" INT64_FORMAT ",\"etag\":", p->rows, p->bytes);
+		escape_json(&b, p->etag);
+		appendStringInfoString(&b, ",\"sha256\":");
+		escape_json(&b, p->sha256);
+		appendStringInfoChar(&b, '}');
+		rows += p->rows;
+	}
+	appendStringInfo(&b, "],\"rows\":" INT64_FORMAT "}\n", rows);
+	s3_put_object(job->t, key, b.data, b.len, "application/json", etag);
+}
+
+static void
+record_hour(ExportJob *job, const char *hprefix, TimestampTz hour, List *parts)
+{
+	GeminiUserSwitch sw;
+	ListCell   *lc;
+
+	gemini_become_owner(&sw);
+	store_exports_forget(job->t->bucket, hprefix);
+	foreach(lc, parts)
+	{
+		HourPart   *p = lfirst(lc);
+		StoreExport e = {0};
+
+		e.bucket = job->t->bucket;
+		e.key = p->key;
+		e.source = job->source;
+		e.format = job->fmt->name;
+		e.has_interval = true;
+		e.interval_start = hour;
+		e.interval_end = hour + USECS_PER_HOUR;
+		e.part_no = p->part_no;
+		e.rows = p->rows;
+		e.bytes = p->bytes;
+		e.etag = p->etag;
+		e.sha256 = p->sha256;
+		e.run_id = job->run_id;
+		e.exported_by = job->user;
+		store_export(&e);
+	}
+	gemini_restore_user(&sw);
+}
+
+static void
+export_hour(ExportJob *job, TimestampTz hour)
+{
+	char	   *hprefix = hour_prefix(job, hour);
+	MemoryContext hour_cxt = CurrentMemoryContext;
+	MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "gemini_etl export batch",
+													ALLOCSET_DEFAULT_SIZES);
+	Datum		args[2] = {TimestampTzGetDatum(hour), TimestampTzGetDatum(hour + USECS_PER_HOUR)};
+	Datum	   *values = palloc(sizeof(Datum) * Max(job->ncols, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(job->ncols, 1));
+	OpenObject	o = {0};
+	List	   *parts = NIL;
+	Portal		portal;
+	int64		limit = gemini_s3_object_max_bytes;
+	ListCell   *lc;
+
+	/* one export of an hour at a time: they would delete each other's parts */
+	store_private_lock(EXPORT_LOCK_CLASS,
+					   hash_bytes((const unsigned char *) hprefix, strlen(hprefix)) ^
+					   hash_bytes((const unsigned char *) job->t->bucket, strlen(job->t->bucket)), false);
+	portal = SPI_cursor_open(NULL, job->plan, args, NULL, true);
+	PG_TRY();
+	{
+		for (;;)
+		{
+			SPITupleTable *tt;
+
+			SPI_cursor_fetch(portal, true, FETCH_ROWS);
+			tt = SPI_tuptable;
+			if (SPI_processed == 0)
+				break;
+			for (uint64 i = 0; i < SPI_processed; i++)
+			{
+				if (o.up == NULL)
+				{
+					MemoryContextSwitchTo(hour_cxt);
+					object_open(job, &o, hprefix, list_length(parts));
+				}
+				MemoryContextSwitchTo(batch_cxt);
+				heap_deform_tuple(tt->vals[i], tt->tupdesc, values, nulls);
+				job->fmt->write_row(&o.w, values, nulls);
+				o.w.rows++;
+				if ((int64) s3_upload_bytes(o.up) >= limit)
+				{
+					MemoryContextSwitchTo(hour_cxt);
+					parts = lappend(parts, object_close(&o));
+				}
+			}
+			MemoryContextSwitchTo(hour_cxt);
+			SPI_freetuptable(tt);
+			MemoryContextReset(batch_cxt);
+			CHECK_FOR_INTERRUPTS();
+		}
+		MemoryContextSwitchTo(hour_cxt);
+		if (o.up != NULL)
+			parts = lappend(parts, object_close(&o));
+	}
+	PG_CATCH();
+	{
+		if (o.up != NULL)
+			s3_upload_abort(o.up);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	SPI_cursor_close(portal);
+	MemoryContextDelete(batch_cxt);
+
+	delete_stale(job, hprefix, parts);
+	if (parts != NIL)
+		write_manifest(job, hprefix, hour, parts);
+	record_hour(job, hprefix, hour, parts);
+	foreach(lc, parts)
+	{
+		HourPart   *p = lfirst(lc);
+		ExportedObject *e = palloc(sizeof(ExportedObject));
+
+		e->key = p->key;
+		e->hour = hour;
+		e->rows = p->rows;
+		e->bytes = p->bytes;
+		job->objects = lappend(job->objects, e);
+	}
+}
+
+/* SELECT the columns of one hour, in an order fixed by the data alone. */
+static char *
+hour_query(const QTarget *qt)
+{
+	StringInfoData sql;
+	const char *tcol = quote_identifier(qt->cols[qt->time_col].name);
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < qt->ncols; i++)
+		appendStringInfo(&sql, "%st.%s", i > 0 ? ", " : "", quote_identifier(qt->cols[i].name));
+	appendStringInfo(&sql, " FROM %s t WHERE t.%s >= $1 AND t.%s < $2 ORDER BY t.%s",
+					 qt->qualname, tcol, tcol, tcol);
+	for (int i = 0; i < qt->ncols; i++)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(qt->cols[i].typid, TYPECACHE_LT_OPR);
+
+		if (i != qt->time_col && OidIsValid(tc->lt_opr))
+			appendStringInfo(&sql, ", t.%s", quote_identifier(qt->cols[i].name));
+	}
+	return sql.data;
+}
+
+List *
+export_hours(Oid relid, TimestampTz start, TimestampTz end, const char *format, int64 run_id)
+{
+	ExportJob	job = {0};
+	QTarget    *qt;
+	Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	TimestampTz first;
+	int64		nhours;
+	MemoryContext caller;
+
+	job.fmt = export_format_lookup(format);
+	if (TIMESTAMP_NOT_FINITE(start) || TIMESTAMP_NOT_FINITE(end) || start >= end)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the export interval must be finite and end after it starts"),
+				 errhint("For example: gemini_export_s3('gemini.trades', '2026-11-24 00:00+00', '2026-11-25 00:00+00').")));
+	first = floor_hour(start);
+	nhours = (end - first + USECS_PER_HOUR - 1) / USECS_PER_HOUR;
+	if (nhours > MAX_HOURS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the export interval spans " INT64_FORMAT " hours, more than %d", nhours, MAX_HOURS),
+				 errhint("Export it in pieces, for example a month at a time.")));
+	qt = quality_target_open(relid);
+	if (qt->time_col < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s has no time column to export by", qt->qualname),
+				 errdetail("Exports go by hour of the range-partition key, or of the table's only timestamptz column."),
+				 errhint("Export a view-free table with one timestamptz column, or partition it by range on one.")));
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to export %s", qt->qualname),
+				 errdetail("An export reads the table as the calling role, which needs SELECT on it."),
+				 errhint("GRANT SELECT ON %s TO the role.", qt->qualname)));
+
+	job.relid = relid;
+	job.source = qt->qualname;
+	job.table = get_rel_name(relid);
+	job.run_id = run_id;
+	job.user = GetUserId();
+	job.ncols = qt->ncols;
+	job.cols = palloc0(sizeof(ExportColumn) * Max(qt->ncols, 1));
+	for (int i = 0; i < qt->ncols; i++)
+		export_column_init(&job.cols[i], qt->cols[i].typid, qt->cols[i].typmod, qt->cols[i].notnull,
+						   qt->cols[i].name);
+	job.t = s3_target_open(NULL, NULL);
+
+	caller = CurrentMemoryContext;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "gemini_etl: SPI_connect failed");
+	job.plan = SPI_prepare(hour_query(qt), 2, types);
+	if (job.plan == NULL)
+		elog(ERROR, "gemini_etl: could not prepare the export query: %s", SPI_result_code_string(SPI_result));
+	for (int64 h = 0; h < nhours; h++)
+	{
+		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "gemini_etl export hour",
+												  ALLOCSET_DEFAULT_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		List	   *before = job.objects;
+
+		export_hour(&job, first + h * USECS_PER_HOUR);
+		/* keep the results (small) in the caller's context; drop the hour's buffers */
+		MemoryContextSwitchTo(caller);
+		{
+			List	   *kept = list_copy(before);
+			ListCell   *lc;
+
+			for_each_from(lc, job.objects, list_length(before))
+			{
+				ExportedObject *src = lfirst(lc);
+				ExportedObject *e = palloc(sizeof(ExportedObject));
+
+				*e = *src;
+				e->key = pstrdup(src->key);
+				kept = lappend(kept, e);
+			}
+			job.objects = kept;
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+	}
+	SPI_finish();
+	return job.objects;
+}
+
+Datum
+gemini_export_s3(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *objects;
+	ListCell   *lc;
+
+	for (int i = 0; i < 4; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be NULL", ((const char *[]) {"source", "interval_start", "interval_end", "format"})[i]),
+					 errhint("For example: SELECT * FROM gemini_export_s3('gemini.trades', '2026-11-24 00:00+00', '2026-11-25 00:00+00', 'csv.gz');")));
+	objects = export_hours(PG_GETARG_OID(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
+						   text_to_cstring(PG_GETARG_TEXT_PP(3)), 0);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	foreach(lc, objects)
+	{
+		ExportedObject *e = lfirst(lc);
+		Datum		v[3] = {CStringGetTextDatum(e->key), Int64GetDatum(e->rows), Int64GetDatum(e->bytes)};
+		bool		n[3] = {false, false, false};
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	return (Datum) 0;
+}
