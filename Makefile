@@ -13,7 +13,7 @@ SHLIB_LINK  = -lcurl -ljson-c -lwebsockets -lz
 
 # pg_regress: tests live in sql/ and expected/; the replay server must be
 # running and REPLAY_URL exported (test/run_all.sh does both).
-REGRESS      = setup pull_basic pull_idempotent pull_faults pull_errors symbols_candles pull_progress hardening quality
+REGRESS      = setup pull_basic pull_idempotent pull_faults pull_errors symbols_candles pull_progress hardening quality export
 REGRESS_OPTS = --dbname=contrib_regression
 
 # No LLVM bitcode: JIT inlining of this module buys nothing, and it doubles

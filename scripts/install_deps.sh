@@ -1,6 +1,7 @@
 #!/bin/bash
 # Installs every system package gemini_etl needs to build, test and run its
-# demo, by Debian name.  Idempotent and quiet when everything is present.
+# demo, by Debian name (awscli is Debian's aws CLI, /usr/bin/aws).
+# Idempotent and quiet when everything is present.
 # Both README commands and CI call this.
 set -euo pipefail
 
@@ -12,7 +13,14 @@ PACKAGES=(
   python3-aiohttp python3-websockets
   curl ca-certificates
   clang valgrind
+  awscli
 )
+# The S3 tests run s3rver and DuckDB under Node (test/s3, `npm ci`): Debian's
+# nodejs and npm only when there is no node at all, so that a newer Node
+# already installed (Node 20 on the CI machines) is not replaced.
+if ! command -v node >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -669,7 +669,12 @@ CREATE FUNCTION @extschema@.gemini_export_s3(source regclass, interval_start tim
 RETURNS TABLE (key text, rows bigint, bytes bigint)
 AS 'MODULE_PATHNAME', 'gemini_export_s3'
 LANGUAGE C VOLATILE ROWS 24
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp
+-- the same text from every session, for the types written by their output
+-- function (dates, intervals, floats)
+SET DateStyle = 'ISO, YMD'
+SET IntervalStyle = 'postgres'
+SET extra_float_digits = 1;
 COMMENT ON FUNCTION @extschema@.gemini_export_s3(regclass, timestamptz, timestamptz, text) IS
     'Writes the whole UTC hours of [interval_start, interval_end) of source to S3 ({prefix}/{table}/dt=/hour=/part-NNNNN.{ext}), replacing what was there';
 

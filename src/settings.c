@@ -279,13 +279,31 @@ check_url(char **newval, void **extra, GucSource source)
 	return true;
 }
 
-/* The S3 endpoint: empty (AWS), or a base URL like api_url's. */
+/* The S3 endpoint: empty (AWS), or scheme://host[:port] with no path. */
 static bool
 check_endpoint(char **newval, void **extra, GucSource source)
 {
-	if (*newval == NULL || (*newval)[0] == '\0')
+	const char *v = *newval;
+	const char *host;
+
+	if (v == NULL || v[0] == '\0')
 		return true;
-	return check_url(newval, extra, source);
+	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("The endpoint must start with http:// or https://.");
+		GUC_check_errhint("For example: http://127.0.0.1:4568, or empty for AWS's regional endpoint.");
+		return false;
+	}
+	host = strstr(v, "://") + 3;
+	if (host[0] == '\0' || strchr(host, '/') != NULL || strchr(host, '?') != NULL || strchr(host, '@') != NULL)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("The endpoint is a scheme and a host (and port), with no path, query or user.");
+		GUC_check_errhint("For example: http://127.0.0.1:4568, or empty for AWS's regional endpoint.");
+		return false;
+	}
+	return true;
 }
 
 static bool

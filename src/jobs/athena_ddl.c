@@ -23,7 +23,6 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
-#include "utils/date.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
@@ -108,10 +107,14 @@ first_day(const char *source)
 	SPI_finish();
 	if (day == NULL)
 	{
-		DateADT		d = DatumGetDateADT(DirectFunctionCall1(timestamptz_date,
-														   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())));
+		/* 7 days before today (UTC), as YYYY-MM-DD whatever DateStyle says */
+		TimestampTz week_ago = GetCurrentTransactionStartTimestamp() - 7 * USECS_PER_DAY;
+		StringInfoData b;
 
-		day = DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d - 7)));
+		initStringInfo(&b);
+		export_append_timestamp(&b, week_ago - ((week_ago % USECS_PER_DAY) + USECS_PER_DAY) % USECS_PER_DAY);
+		b.data[10] = '\0';
+		day = b.data;
 	}
 	return day;
 }
@@ -133,7 +136,8 @@ gemini_athena_ddl(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s has no time column to export by", qt->qualname),
-				 errdetail("Exports, and so their Athena tables, go by hour of the range-partition key, or of the table's only timestamptz column.")));
+				 errdetail("Exports, and so their Athena tables, go by hour of the range-partition key, or of the table's only timestamptz column."),
+				 errhint("Give the table one timestamptz column, or partition it by range on one.")));
 	initStringInfo(&b);
 	appendStringInfoString(&b, "CREATE EXTERNAL TABLE IF NOT EXISTS ");
 	append_ident(&b, table);

@@ -122,6 +122,7 @@ gemini_query_export_to_s3(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("query, bucket and file_path must not be NULL"),
+				 errdetail("region and options may be NULL: the default region, and COPY's text format."),
 				 errhint("SELECT * FROM aws_s3.query_export_to_s3('SELECT * FROM t', aws_commons.create_s3_uri('bucket', 'path/file.csv', 'us-east-1'), 'format csv');")));
 	query = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	bucket = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -140,6 +141,8 @@ gemini_query_export_to_s3(PG_FUNCTION_ARGS)
 	ctx.previous = error_context_stack;
 	error_context_stack = &ctx;
 	copy_options = parse_copy_options(options);
+	/* check them now (COPY would, later), before anything is sent */
+	ProcessCopyOptions(NULL, NULL, false, copy_options);
 	error_context_stack = ctx.previous;
 
 	stmts = raw_parser(query, RAW_PARSE_DEFAULT);
@@ -147,6 +150,7 @@ gemini_query_export_to_s3(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the query of aws_s3.query_export_to_s3 must be exactly one statement"),
+				 errdetail("It has %d.", list_length(stmts)),
 				 errhint("Pass one SELECT (or INSERT/UPDATE/DELETE ... RETURNING).")));
 	t = s3_target_open(bucket, region);
 

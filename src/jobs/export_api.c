@@ -362,6 +362,7 @@ export_hours(Oid relid, TimestampTz start, TimestampTz end, const char *format, 
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the export interval must be finite and end after it starts"),
+				 errdetail("interval_start must be before interval_end; both are needed."),
 				 errhint("For example: gemini_export_s3('gemini.trades', '2026-11-24 00:00+00', '2026-11-25 00:00+00').")));
 	first = floor_hour(start);
 	nhours = (end - first + USECS_PER_HOUR - 1) / USECS_PER_HOUR;
@@ -369,6 +370,7 @@ export_hours(Oid relid, TimestampTz start, TimestampTz end, const char *format, 
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the export interval spans " INT64_FORMAT " hours, more than %d", nhours, MAX_HOURS),
+				 errdetail("An export writes one key set per hour; this limit stops a mistyped year."),
 				 errhint("Export it in pieces, for example a month at a time.")));
 	qt = quality_target_open(relid);
 	if (qt->time_col < 0)
@@ -376,7 +378,7 @@ export_hours(Oid relid, TimestampTz start, TimestampTz end, const char *format, 
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s has no time column to export by", qt->qualname),
 				 errdetail("Exports go by hour of the range-partition key, or of the table's only timestamptz column."),
-				 errhint("Export a view-free table with one timestamptz column, or partition it by range on one.")));
+				 errhint("Give the table one timestamptz column, or partition it by range on one.")));
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -446,6 +448,7 @@ gemini_export_s3(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("%s must not be NULL", ((const char *[]) {"source", "interval_start", "interval_end", "format"})[i]),
+					 errdetail("An export writes the whole UTC hours of [interval_start, interval_end) of source in format."),
 					 errhint("For example: SELECT * FROM gemini_export_s3('gemini.trades', '2026-11-24 00:00+00', '2026-11-25 00:00+00', 'csv.gz');")));
 	objects = export_hours(PG_GETARG_OID(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
 						   text_to_cstring(PG_GETARG_TEXT_PP(3)), 0);
