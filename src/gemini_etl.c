@@ -45,6 +45,7 @@ void
 _PG_init(void)
 {
 	gemini_define_settings();
+	gemini_install_log_redaction();
 	http_global_init();
 
 	if (process_shared_preload_libraries_in_progress)

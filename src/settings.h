@@ -36,4 +36,7 @@ extern int	gemini_export_gzip_level;
 
 extern void gemini_define_settings(void);
 
+/* log_redact.c: keep the S3 secret out of the server log */
+extern void gemini_install_log_redaction(void);
+
 #endif

@@ -6,9 +6,11 @@
 #   4. pg_regress (make installcheck) against a throwaway PostgreSQL 15
 #      cluster with pg_cron and gemini_etl preloaded, talking to the replay
 #      server;
-#   5. TAP tests (prove test/t) of the stream worker: recorded and generated
+#   5. the S3 test server's self-test (s3rver behind a SigV4-checking proxy);
+#   6. TAP tests (prove test/t): the stream worker (recorded and generated
 #      websocket sessions, forced disconnects, malformed frames, kill -9 of
-#      the worker and a server restart.
+#      the worker and a server restart), dump/restore, hardening, and S3
+#      exports read back by the aws CLI and DuckDB.
 # Prints one summary line "tests: N passed, M failed" and exits non-zero on failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,9 +40,13 @@ passed=$((passed + $(grep -cE '^(ok|test) .*\.\.\. ok' "$workdir/regress.log")))
 failed=$((failed + $(grep -cE '\.\.\. FAILED' "$workdir/regress.log")))
 [ $rc -ne 0 ] && ! grep -q 'FAILED' "$workdir/regress.log" && failed=$((failed+1))
 
-# TAP: the stream worker in a cluster of its own (kill -9, restart, faults)
+test/s3/selftest.sh >/tmp/gemini_s3_selftest.log 2>&1; rc=$?; tail -1 /tmp/gemini_s3_selftest.log; [ $rc -ne 0 ] && tail -30 /tmp/gemini_s3_selftest.log; record "S3 test server self-test" $rc
+
+# TAP: each test in a cluster of its own (kill -9, restart, faults, S3)
+start_s3 "$workdir/s3" || exit 1
+echo "S3 test server at $S3_ENDPOINT"
 REPO_ROOT=$PWD prove test/t/ 2>&1 | tee "$workdir/prove.log"; rc=${PIPESTATUS[0]}
-record "stream TAP tests (prove)" $rc
+record "TAP tests (prove)" $rc
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
