@@ -40,7 +40,17 @@ redact(ErrorData *edata)
 	/* The reload message names the setting and carries the new value (which may be a typo'd one). */
 	bool		reload = edata->message != NULL && strstr(edata->message, "\"" SECRET_SETTING "\"") != NULL &&
 		strstr(edata->message, "changed to") != NULL;
+	/* log_statement's "statement: ALTER SYSTEM SET gemini_etl.s3_secret_access_key = '...'" */
+	bool		setting_stmt = edata->message != NULL && debug_query_string != NULL &&
+		strstr(debug_query_string, "s3_secret_access_key") != NULL &&
+		strstr(edata->message, debug_query_string) != NULL;
 
+	if (setting_stmt)
+	{
+		old = MemoryContextSwitchTo(ErrorContext);
+		edata->message = pstrdup("statement: (a statement setting " SECRET_SETTING ", hidden)");
+		MemoryContextSwitchTo(old);
+	}
 	if (reload || holds_secret(edata->message) || holds_secret(edata->detail) ||
 		holds_secret(edata->detail_log) || holds_secret(edata->context) ||
 		holds_secret(edata->internalquery))
