@@ -59,6 +59,8 @@ typedef struct ExportFormat
 	void		(*open) (ExportWriter *w);
 	void		(*write_row) (ExportWriter *w, Datum *values, bool *isnull);
 	void		(*close) (ExportWriter *w);
+	/* the object's size so far, compressed and still buffered (for splitting) */
+	uint64		(*bytes) (ExportWriter *w);
 } ExportFormat;
 
 struct ExportWriter
@@ -80,6 +82,8 @@ typedef struct GzOut GzOut;
 extern GzOut *gz_open(S3Upload *out, int level);
 extern void gz_write(GzOut *g, const char *data, size_t len);
 extern void gz_close(GzOut *g);
+/* Compressed bytes so far, plus those still pending at the ratio seen so far. */
+extern uint64 gz_estimate(const GzOut *g);
 
 /* ---------- export_value.c: values as text ---------- */
 /* Epoch milliseconds (floor), as OpenCSVSerde reads TIMESTAMP. */

@@ -3,11 +3,12 @@
  *	  gemini_export_s3(): a table's rows, hour by hour, to S3 in Athena's
  *	  layout, through the writer interface (export.h) and the uploader.
  *
- * For each whole UTC hour the interval touches:
- *  1. the hour's rows are read as the caller (so only what the caller may
- *     read goes out) by one SPI cursor, in a fixed order (the time column,
- *     then every other sortable column), so the same rows give the same
- *     bytes and a re-export changes nothing;
+ * The rows of the whole UTC hours the interval touches are read as the
+ * caller (so only what the caller may read goes out) by one SPI cursor, in
+ * a fixed order (the time column, then every other sortable column), so
+ * the same rows give the same bytes and a re-export changes nothing.  As
+ * they stream by, they are cut into hours; for each hour:
+ *  1. (the hour's rows, in that order);
  *  2. they stream through the format into part-00000.{ext}, and into
  *     part-00001 and on only past gemini_etl.s3_object_max_bytes;
  *  3. the hour's other part-* objects (an earlier export that had more, or
@@ -19,8 +20,8 @@
  * an hour that did not finish.
  *
  * The rows are read within the caller's transaction while the upload runs:
- * a read-only snapshot, no row locks, like pg_dump's.  Two exports of the
- * same hour wait for each other (a lock on the hour's key prefix).
+ * a read-only snapshot, no row locks, like pg_dump's.  Two exports of one
+ * table to the same bucket wait for each other.
  */
 #include "postgres.h"
 
@@ -28,6 +29,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "nodes/params.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -44,7 +46,6 @@
 #include "store/store.h"
 
 #define EXPORT_LOCK_CLASS	0x47455850	/* "GEXP" */
-#define FETCH_ROWS			5000
 /* About 13 months of hours: beyond that, a typo more likely than a wish. */
 #define MAX_HOURS			(24 * 400)
 
@@ -61,7 +62,11 @@ typedef struct ExportJob
 	ExportColumn *cols;
 	int			ncols;
 	SPIPlanPtr	plan;
+	int			time_col;		/* in cols */
 	int64		run_id;
+	MemoryContext cxt;			/* the export's (SPI's procedure context) */
+	MemoryContext result_cxt;	/* the caller's: objects */
+	List	   *done;			/* HourState of finished hours, to record */
 	Oid			user;
 	List	   *objects;		/* ExportedObject, for the caller */
 } ExportJob;
@@ -240,93 +245,222 @@ record_hour(ExportJob *job, const char *hprefix, TimestampTz hour, List *parts)
 	gemini_restore_user(&sw);
 }
 
-static void
-export_hour(ExportJob *job, TimestampTz hour)
+/* The hour being written. */
+typedef struct HourState
 {
-	char	   *hprefix = hour_prefix(job, hour);
-	MemoryContext hour_cxt = CurrentMemoryContext;
-	MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "gemini_etl export batch",
-													ALLOCSET_DEFAULT_SIZES);
-	Datum		args[2] = {TimestampTzGetDatum(hour), TimestampTzGetDatum(hour + USECS_PER_HOUR)};
-	Datum	   *values = palloc(sizeof(Datum) * Max(job->ncols, 1));
-	bool	   *nulls = palloc(sizeof(bool) * Max(job->ncols, 1));
-	OpenObject	o = {0};
-	List	   *parts = NIL;
-	Portal		portal;
-	int64		limit = gemini_s3_object_max_bytes;
-	ListCell   *lc;
+	bool		active;
+	TimestampTz hour;
+	char	   *hprefix;
+	MemoryContext cxt;			/* its objects and parts */
+	OpenObject	o;				/* o.up == NULL: none open */
+	List	   *parts;			/* HourPart, finished */
+} HourState;
 
-	/* one export of an hour at a time: they would delete each other's parts */
-	store_private_lock(EXPORT_LOCK_CLASS,
-					   hash_bytes((const unsigned char *) hprefix, strlen(hprefix)) ^
-					   hash_bytes((const unsigned char *) job->t->bucket, strlen(job->t->bucket)), false);
-	portal = SPI_cursor_open(NULL, job->plan, args, NULL, true);
-	PG_TRY();
+static void
+hour_begin(ExportJob *job, HourState *h, TimestampTz hour)
+{
+	MemoryContext old;
+
+	memset(h, 0, sizeof(*h));
+	h->active = true;
+	h->hour = hour;
+	h->cxt = AllocSetContextCreate(job->cxt, "gemini_etl export hour", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(h->cxt);
+	h->hprefix = hour_prefix(job, hour);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Finish the hour's objects: its last object, the stale ones, the manifest.
+ * Its records are written after the scan (record_done): no SPI call may run
+ * while the scan's own statement is executing.
+ */
+static void
+hour_finish(ExportJob *job, HourState *h)
+{
+	MemoryContext old = MemoryContextSwitchTo(h->cxt);
+	HourState  *done;
+
+	if (h->o.up != NULL)
+		h->parts = lappend(h->parts, object_close(&h->o));
+	delete_stale(job, h->hprefix, h->parts);
+	if (h->parts != NIL)
+		write_manifest(job, h->hprefix, h->hour, h->parts);
+	MemoryContextSwitchTo(job->cxt);
+	done = palloc(sizeof(HourState));
+	*done = *h;
+	job->done = lappend(job->done, done);
+	MemoryContextSwitchTo(old);
+	h->active = false;
+}
+
+/* Record the finished hours in gemini.exports, and keep the caller's results. */
+static void
+record_done(ExportJob *job)
+{
+	ListCell   *dc;
+
+	foreach(dc, job->done)
 	{
-		for (;;)
+		HourState  *h = lfirst(dc);
+		MemoryContext old;
+		ListCell   *lc;
+
+		record_hour(job, h->hprefix, h->hour, h->parts);
+		old = MemoryContextSwitchTo(job->result_cxt);
+		foreach(lc, h->parts)
 		{
-			SPITupleTable *tt;
+			HourPart   *p = lfirst(lc);
+			ExportedObject *e = palloc(sizeof(ExportedObject));
 
-			SPI_cursor_fetch(portal, true, FETCH_ROWS);
-			tt = SPI_tuptable;
-			if (SPI_processed == 0)
-				break;
-			for (uint64 i = 0; i < SPI_processed; i++)
-			{
-				if (o.up == NULL)
-				{
-					MemoryContextSwitchTo(hour_cxt);
-					object_open(job, &o, hprefix, list_length(parts));
-				}
-				MemoryContextSwitchTo(batch_cxt);
-				heap_deform_tuple(tt->vals[i], tt->tupdesc, values, nulls);
-				job->fmt->write_row(&o.w, values, nulls);
-				o.w.rows++;
-				if ((int64) s3_upload_bytes(o.up) >= limit)
-				{
-					MemoryContextSwitchTo(hour_cxt);
-					parts = lappend(parts, object_close(&o));
-				}
-			}
-			MemoryContextSwitchTo(hour_cxt);
-			SPI_freetuptable(tt);
-			MemoryContextReset(batch_cxt);
-			CHECK_FOR_INTERRUPTS();
+			e->key = pstrdup(p->key);
+			e->hour = h->hour;
+			e->rows = p->rows;
+			e->bytes = p->bytes;
+			job->objects = lappend(job->objects, e);
 		}
-		MemoryContextSwitchTo(hour_cxt);
-		if (o.up != NULL)
-			parts = lappend(parts, object_close(&o));
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(h->cxt);
 	}
-	PG_CATCH();
-	{
-		if (o.up != NULL)
-			s3_upload_abort(o.up);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	SPI_cursor_close(portal);
-	MemoryContextDelete(batch_cxt);
+	job->done = NIL;
+}
 
-	delete_stale(job, hprefix, parts);
-	if (parts != NIL)
-		write_manifest(job, hprefix, hour, parts);
-	record_hour(job, hprefix, hour, parts);
-	foreach(lc, parts)
-	{
-		HourPart   *p = lfirst(lc);
-		ExportedObject *e = palloc(sizeof(ExportedObject));
+/*
+ * The scan's rows arrive here one by one (a DestReceiver, so no copy of
+ * each row into an SPI tuple table), and are cut into hours.
+ */
+typedef struct ExportReceiver
+{
+	DestReceiver pub;
+	ExportJob  *job;
+	HourState	h;
+	TimestampTz next;			/* the first hour not begun yet */
+	MemoryContext row_cxt;		/* what formatting allocates, reset often */
+	uint64		nrows;
+} ExportReceiver;
 
-		e->key = p->key;
-		e->hour = hour;
-		e->rows = p->rows;
-		e->bytes = p->bytes;
-		job->objects = lappend(job->objects, e);
+/* Hours before `until` that have not begun have no rows: their old objects go. */
+static void
+empty_hours(ExportReceiver *r, TimestampTz until)
+{
+	for (; r->next < until; r->next += USECS_PER_HOUR)
+	{
+		hour_begin(r->job, &r->h, r->next);
+		hour_finish(r->job, &r->h);
 	}
 }
 
-/* SELECT the columns of one hour, in an order fixed by the data alone. */
+static bool
+export_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	ExportReceiver *r = (ExportReceiver *) self;
+	ExportJob  *job = r->job;
+	HourState  *h = &r->h;
+	MemoryContext old;
+	TimestampTz rh;
+
+	slot_getallattrs(slot);
+	rh = floor_hour(DatumGetTimestampTz(slot->tts_values[job->time_col]));
+	if (!h->active || rh != h->hour)
+	{
+		if (h->active)
+			hour_finish(job, h);
+		empty_hours(r, rh);
+		hour_begin(job, h, rh);
+		r->next = rh + USECS_PER_HOUR;
+	}
+	if (h->o.up == NULL)
+	{
+		old = MemoryContextSwitchTo(h->cxt);
+		object_open(job, &h->o, h->hprefix, list_length(h->parts));
+		MemoryContextSwitchTo(old);
+	}
+	old = MemoryContextSwitchTo(r->row_cxt);
+	job->fmt->write_row(&h->o.w, slot->tts_values, slot->tts_isnull);
+	MemoryContextSwitchTo(old);
+	h->o.w.rows++;
+	if ((int64) job->fmt->bytes(&h->o.w) >= (int64) gemini_s3_object_max_bytes)
+	{
+		old = MemoryContextSwitchTo(h->cxt);
+		h->parts = lappend(h->parts, object_close(&h->o));
+		MemoryContextSwitchTo(old);
+	}
+	if (++r->nrows % 1000 == 0)
+		MemoryContextReset(r->row_cxt);
+	return true;
+}
+
+static void
+export_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+export_shutdown(DestReceiver *self)
+{
+}
+
+static void
+export_destroy(DestReceiver *self)
+{
+}
+
+/*
+ * Every hour from first for nhours: one scan of the whole interval, in time
+ * order, cut into hours as the rows stream by (a query per hour would scan
+ * a day's partition 24 times, since nothing indexes the time column).
+ */
+static void
+export_rows(ExportJob *job, TimestampTz first, int64 nhours)
+{
+	TimestampTz end = first + nhours * USECS_PER_HOUR;
+	ExportReceiver r = {{0}};
+	SPIExecuteOptions opt = {0};
+	ParamListInfo params = makeParamList(2);
+
+	r.pub.receiveSlot = export_receive;
+	r.pub.rStartup = export_startup;
+	r.pub.rShutdown = export_shutdown;
+	r.pub.rDestroy = export_destroy;
+	r.pub.mydest = DestNone;
+	r.job = job;
+	r.next = first;
+	r.row_cxt = AllocSetContextCreate(job->cxt, "gemini_etl export row", ALLOCSET_DEFAULT_SIZES);
+	for (int i = 0; i < 2; i++)
+	{
+		params->params[i].value = TimestampTzGetDatum(i == 0 ? first : end);
+		params->params[i].isnull = false;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = TIMESTAMPTZOID;
+	}
+	opt.params = params;
+	opt.read_only = true;
+	opt.dest = (DestReceiver *) &r;
+	PG_TRY();
+	{
+		int			rc = SPI_execute_plan_extended(job->plan, &opt);
+
+		/* SPI says UTILITY for a SELECT whose rows went to a DestNone receiver */
+		if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+			elog(ERROR, "gemini_etl: export scan failed: %s", SPI_result_code_string(rc));
+		if (r.h.active)
+			hour_finish(job, &r.h);
+		empty_hours(&r, end);
+	}
+	PG_CATCH();
+	{
+		if (r.h.active && r.h.o.up != NULL)
+			s3_upload_abort(r.h.o.up);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextDelete(r.row_cxt);
+	record_done(job);
+}
+
+/* SELECT the columns of an interval, in an order fixed by the data alone. */
 static char *
-hour_query(const QTarget *qt)
+interval_query(const QTarget *qt)
 {
 	StringInfoData sql;
 	const char *tcol = quote_identifier(qt->cols[qt->time_col].name);
@@ -392,6 +526,7 @@ export_hours(Oid relid, TimestampTz start, TimestampTz end, const char *format, 
 	job.run_id = run_id;
 	job.user = GetUserId();
 	job.ncols = qt->ncols;
+	job.time_col = qt->time_col;
 	job.cols = palloc0(sizeof(ExportColumn) * Max(qt->ncols, 1));
 	for (int i = 0; i < qt->ncols; i++)
 		export_column_init(&job.cols[i], qt->cols[i].typid, qt->cols[i].typmod, qt->cols[i].notnull,
@@ -401,37 +536,18 @@ export_hours(Oid relid, TimestampTz start, TimestampTz end, const char *format, 
 	caller = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "gemini_etl: SPI_connect failed");
-	job.plan = SPI_prepare(hour_query(qt), 2, types);
+	job.plan = SPI_prepare(interval_query(qt), 2, types);
 	if (job.plan == NULL)
 		elog(ERROR, "gemini_etl: could not prepare the export query: %s", SPI_result_code_string(SPI_result));
-	for (int64 h = 0; h < nhours; h++)
+	job.cxt = CurrentMemoryContext;
+	job.result_cxt = caller;
+	/* one export of a table to a bucket at a time: they would delete each other's parts */
 	{
-		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "gemini_etl export hour",
-												  ALLOCSET_DEFAULT_SIZES);
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-		List	   *before = job.objects;
+		char	   *lockname = psprintf("%s/%s", job.t->bucket, job.source);
 
-		export_hour(&job, first + h * USECS_PER_HOUR);
-		/* keep the results (small) in the caller's context; drop the hour's buffers */
-		MemoryContextSwitchTo(caller);
-		{
-			List	   *kept = list_copy(before);
-			ListCell   *lc;
-
-			for_each_from(lc, job.objects, list_length(before))
-			{
-				ExportedObject *src = lfirst(lc);
-				ExportedObject *e = palloc(sizeof(ExportedObject));
-
-				*e = *src;
-				e->key = pstrdup(src->key);
-				kept = lappend(kept, e);
-			}
-			job.objects = kept;
-		}
-		MemoryContextSwitchTo(old);
-		MemoryContextDelete(cxt);
+		store_private_lock(EXPORT_LOCK_CLASS, hash_bytes((const unsigned char *) lockname, strlen(lockname)), false);
 	}
+	export_rows(&job, first, nhours);
 	SPI_finish();
 	return job.objects;
 }

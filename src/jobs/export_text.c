@@ -72,6 +72,12 @@ text_close(ExportWriter *w)
 	gz_close(((TextState *) w->state)->gz);
 }
 
+static uint64
+text_bytes(ExportWriter *w)
+{
+	return gz_estimate(((TextState *) w->state)->gz);
+}
+
 /* ---------- csv.gz ---------- */
 
 static void
@@ -264,8 +270,8 @@ jsonl_write_row(ExportWriter *w, Datum *values, bool *isnull)
 /* ---------- the formats ---------- */
 
 static const ExportFormat formats[] = {
-	{"csv.gz", "csv.gz", "application/gzip", csv_open, csv_write_row, text_close},
-	{"jsonl.gz", "jsonl.gz", "application/gzip", jsonl_open, jsonl_write_row, text_close},
+	{"csv.gz", "csv.gz", "application/gzip", csv_open, csv_write_row, text_close, text_bytes},
+	{"jsonl.gz", "jsonl.gz", "application/gzip", jsonl_open, jsonl_write_row, text_close, text_bytes},
 };
 
 const ExportFormat *
