@@ -67,6 +67,10 @@ typedef struct ExportJob
 	MemoryContext cxt;			/* the export's (SPI's procedure context) */
 	MemoryContext result_cxt;	/* the caller's: objects */
 	List	   *done;			/* HourState of finished hours, to record */
+	struct HourState *finishing;	/* the hour whose last object is travelling */
+	List	   *listed;			/* keys under the day's prefix, listed once per day */
+	TimestampTz listed_day;
+	bool		listed_valid;
 	Oid			user;
 	List	   *objects;		/* ExportedObject, for the caller */
 } ExportJob;
@@ -124,13 +128,20 @@ object_open(ExportJob *job, OpenObject *o, const char *hprefix, int part_no)
 	job->fmt->open(&o->w);
 }
 
+/* Close the writer and send the object's last request; object_close_end waits for it. */
+static void
+object_close_begin(OpenObject *o)
+{
+	o->w.fmt->close(&o->w);
+	s3_upload_finish_begin(o->up);
+}
+
 static HourPart *
-object_close(OpenObject *o)
+object_close_end(OpenObject *o)
 {
 	HourPart   *p = palloc0(sizeof(HourPart));
 
-	o->w.fmt->close(&o->w);
-	s3_upload_finish(o->up, p->etag, p->sha256);
+	s3_upload_finish_end(o->up, p->etag, p->sha256);
 	p->key = o->key;
 	p->part_no = o->part_no;
 	p->rows = (int64) o->w.rows;
@@ -139,14 +150,40 @@ object_close(OpenObject *o)
 	return p;
 }
 
-/* Delete the hour's part-* and _manifest.json objects that this export did not write. */
-static void
-delete_stale(ExportJob *job, const char *hprefix, List *parts)
+static HourPart *
+object_close(OpenObject *o)
 {
-	List	   *keys = s3_list_keys(job->t, hprefix);
+	object_close_begin(o);
+	return object_close_end(o);
+}
+
+/*
+ * Delete the hour's part-* and _manifest.json objects that this export did
+ * not write.  What exists is listed once per day (hours come in order), not
+ * once per hour: one request instead of 24.  The export's lock keeps other
+ * exports of the table out meanwhile.
+ */
+static void
+delete_stale(ExportJob *job, TimestampTz hour, const char *hprefix, List *parts)
+{
+	TimestampTz day = hour - (((hour % USECS_PER_DAY) + USECS_PER_DAY) % USECS_PER_DAY);
 	size_t		plen = strlen(hprefix);
+	List	   *keys;
 	ListCell   *lc;
 
+	if (!job->listed_valid || job->listed_day != day)
+	{
+		/* hprefix ends in "hour=HH/": the day's prefix is what comes before */
+		char	   *dprefix = pnstrdup(hprefix, plen - strlen("hour=00/"));
+		MemoryContext old = MemoryContextSwitchTo(job->cxt);
+
+		list_free_deep(job->listed);
+		job->listed = s3_list_keys(job->t, dprefix);
+		job->listed_day = day;
+		job->listed_valid = true;
+		MemoryContextSwitchTo(old);
+	}
+	keys = job->listed;
 	foreach(lc, keys)
 	{
 		const char *key = lfirst(lc);
@@ -253,6 +290,7 @@ typedef struct HourState
 	char	   *hprefix;
 	MemoryContext cxt;			/* its objects and parts */
 	OpenObject	o;				/* o.up == NULL: none open */
+	OpenObject	closing;		/* its last object, sent, not yet answered */
 	List	   *parts;			/* HourPart, finished */
 } HourState;
 
@@ -271,26 +309,50 @@ hour_begin(ExportJob *job, HourState *h, TimestampTz hour)
 }
 
 /*
- * Finish the hour's objects: its last object, the stale ones, the manifest.
- * Its records are written after the scan (record_done): no SPI call may run
- * while the scan's own statement is executing.
+ * Finish the hour's objects in two steps, so that its last object travels
+ * while the next hour's rows are written: hour_finish closes the last
+ * object and sends it; hour_complete (called when the next hour finishes,
+ * or at the end) waits for it, deletes the stale objects and writes the
+ * manifest.  The records are written after the scan (record_done): no SPI
+ * call may run while the scan's own statement is executing.
  */
+static void
+hour_complete(ExportJob *job, HourState *h)
+{
+	MemoryContext old = MemoryContextSwitchTo(h->cxt);
+
+	if (h->closing.up != NULL)
+		h->parts = lappend(h->parts, object_close_end(&h->closing));
+	delete_stale(job, h->hour, h->hprefix, h->parts);
+	if (h->parts != NIL)
+		write_manifest(job, h->hprefix, h->hour, h->parts);
+	/* the list outlives the hour's context (record_done deletes those) */
+	MemoryContextSwitchTo(job->cxt);
+	job->done = lappend(job->done, h);
+	job->finishing = NULL;
+	MemoryContextSwitchTo(old);
+}
+
 static void
 hour_finish(ExportJob *job, HourState *h)
 {
-	MemoryContext old = MemoryContextSwitchTo(h->cxt);
-	HourState  *done;
+	MemoryContext old;
+	HourState  *f;
 
+	if (job->finishing != NULL)
+		hour_complete(job, job->finishing);
 	if (h->o.up != NULL)
-		h->parts = lappend(h->parts, object_close(&h->o));
-	delete_stale(job, h->hprefix, h->parts);
-	if (h->parts != NIL)
-		write_manifest(job, h->hprefix, h->hour, h->parts);
-	MemoryContextSwitchTo(job->cxt);
-	done = palloc(sizeof(HourState));
-	*done = *h;
-	job->done = lappend(job->done, done);
-	MemoryContextSwitchTo(old);
+	{
+		old = MemoryContextSwitchTo(h->cxt);
+		object_close_begin(&h->o);
+		h->closing = h->o;
+		h->o.up = NULL;
+		MemoryContextSwitchTo(old);
+	}
+	f = MemoryContextAlloc(job->cxt, sizeof(HourState));
+	*f = *h;
+	f->active = false;
+	job->finishing = f;
 	h->active = false;
 }
 
@@ -446,11 +508,15 @@ export_rows(ExportJob *job, TimestampTz first, int64 nhours)
 		if (r.h.active)
 			hour_finish(job, &r.h);
 		empty_hours(&r, end);
+		if (job->finishing != NULL)
+			hour_complete(job, job->finishing);
 	}
 	PG_CATCH();
 	{
 		if (r.h.active && r.h.o.up != NULL)
 			s3_upload_abort(r.h.o.up);
+		/* the request of an object still travelling goes too */
+		http_prefetch_cancel();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

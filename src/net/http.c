@@ -28,11 +28,13 @@
 #include <curl/curl.h>
 #include <math.h>
 
+#include "access/xact.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/timestamp.h"
+#include "utils/memutils.h"
 #include "utils/wait_event.h"
 
 #include "settings.h"
@@ -74,6 +76,20 @@ static char *xfer_url = NULL;
 static char xfer_method[8];
 static struct curl_slist *xfer_headers = NULL;
 static bool xfer_active = false;
+static bool xfer_keep = false;	/* started by http_request_start: never discarded */
+
+/*
+ * Requests started with http_request_start that another request overtook:
+ * completed (first attempt) when the other one started, waiting here for
+ * their http_request_finish.  Kept in TopMemoryContext; at most a few.
+ */
+typedef struct Stashed
+{
+	char	   *method;
+	char	   *url;
+	HttpResult	result;
+} Stashed;
+static List *stash = NIL;
 
 /*
  * Called every slice while a request or a backoff waits (see http.h).  It
@@ -91,11 +107,25 @@ http_set_wait_hook(HttpWaitHook hook, void *arg)
 	wait_hook_arg = arg;
 }
 
+static void transfer_wait(const char *url, HttpResult *r);
+
 static void
 run_wait_hook(void)
 {
 	if (wait_hook)
 		wait_hook(wait_hook_arg);
+}
+
+/*
+ * On abort, forget requests started ahead: a stashed answer must never
+ * stand in for a request of a later transaction (a re-run's PUT of the
+ * same key would then not be sent).
+ */
+static void
+http_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		http_prefetch_cancel();
 }
 
 void
@@ -105,6 +135,7 @@ http_global_init(void)
 
 	if (done)
 		return;
+	RegisterXactCallback(http_xact_callback, NULL);
 	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYSTEM_ERROR),
@@ -283,6 +314,19 @@ transfer_start(const HttpRequest *req)
 	struct curl_slist *hdrs = NULL;
 
 	ensure_handles();
+	if (xfer_active && xfer_keep)
+	{
+		/* a started request that its caller will ask for: complete it first */
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		Stashed    *st = palloc0(sizeof(Stashed));
+
+		st->method = pstrdup(xfer_method);
+		st->url = pstrdup(xfer_url);
+		/* into the stash only once complete: an error here leaves no half entry */
+		transfer_wait(st->url, &st->result);
+		stash = lappend(stash, st);
+		MemoryContextSwitchTo(old);
+	}
 	transfer_discard();
 	url_copy = strdup(req->url);
 	if (url_copy == NULL)
@@ -351,6 +395,36 @@ transfer_start(const HttpRequest *req)
 	strlcpy(xfer_method, req->method, sizeof(xfer_method));
 	xfer_headers = hdrs;
 	xfer_active = true;
+	xfer_keep = false;
+}
+
+/* The stashed first attempt of req, taken out of the stash (result palloc'd in the current context). */
+static bool
+take_stashed(const HttpRequest *req, HttpResult *r)
+{
+	ListCell   *lc;
+
+	foreach(lc, stash)
+	{
+		Stashed    *st = lfirst(lc);
+
+		if (strcmp(st->url, req->url) == 0 && strcmp(st->method, req->method) == 0)
+		{
+			*r = st->result;
+			if (st->result.body)
+			{
+				r->body = palloc(st->result.body_len + 1);
+				memcpy(r->body, st->result.body, st->result.body_len + 1);
+				pfree(st->result.body);
+			}
+			stash = foreach_delete_current(stash, lc);
+			pfree(st->url);
+			pfree(st->method);
+			pfree(st);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Is the transfer under way the first attempt of req? */
@@ -508,6 +582,7 @@ http_request_start(const HttpRequest *req)
 	if (req->pace && http_pace_wait_ms() > 0)
 		return;
 	transfer_start(req);
+	xfer_keep = true;
 	/* Send the request now; http_request_finish reads the response (errors included). */
 	(void) curl_multi_perform(multi, &running);
 }
@@ -533,12 +608,29 @@ http_prefetch(const char *url)
 	HttpRequest req = gemini_get_request(url);
 
 	http_request_start(&req);
+	/* a prefetch that is not asked for is dropped by the next request */
+	xfer_keep = false;
 }
 
 void
 http_prefetch_cancel(void)
 {
+	ListCell   *lc;
+
 	transfer_discard();
+	xfer_keep = false;
+	foreach(lc, stash)
+	{
+		Stashed    *st = lfirst(lc);
+
+		if (st->result.body)
+			pfree(st->result.body);
+		pfree(st->url);
+		pfree(st->method);
+		pfree(st);
+	}
+	list_free(stash);
+	stash = NIL;
 }
 
 void
@@ -549,7 +641,9 @@ http_request(const HttpRequest *req, HttpResult *result)
 	for (;;)
 	{
 		memset(result, 0, sizeof(*result));
-		if (attempt == 0 && transfer_is(req))
+		if (attempt == 0 && take_stashed(req, result))
+			;					/* started ahead and completed when another request began */
+		else if (attempt == 0 && transfer_is(req))
 			transfer_wait(req->url, result);	/* started ahead: already under way */
 		else
 		{

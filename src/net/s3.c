@@ -452,10 +452,23 @@ s3_part_start(const S3Target *t, const char *key, const char *upload_id, int par
 }
 
 void
+s3_put_start(const S3Target *t, const char *key, const char *data, size_t len,
+			 const char *content_type, S3PendingPart *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->url = s3_url(t, key, NULL);
+	p->key = key;
+	p->part_no = 0;
+	s3_request(t, "PUT", p->url, data, len, true, content_type, &p->req, p->headers);
+	http_request_start(&p->req);
+	p->active = true;
+}
+
+void
 s3_part_finish(const S3Target *t, S3PendingPart *p, char *etag)
 {
 	HttpResult	r;
-	char	   *what = psprintf("UploadPart %d of", p->part_no);
+	char	   *what = p->part_no > 0 ? psprintf("UploadPart %d of", p->part_no) : "PUT";
 
 	Assert(p->active);
 	p->active = false;
@@ -465,7 +478,7 @@ s3_part_finish(const S3Target *t, S3PendingPart *p, char *etag)
 	if (r.etag[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("S3 accepted part %d of %s without an ETag", p->part_no, s3_uri(t, p->key)),
+				 errmsg("S3 accepted %s %s without an ETag", what, s3_uri(t, p->key)),
 				 errhint("Check that gemini_etl.s3_endpoint is an S3-compatible server.")));
 	strlcpy(etag, r.etag, S3_ETAG_LEN);
 }

@@ -63,12 +63,15 @@ typedef struct S3PendingPart
 	char	   *url;
 	char	   *headers[3];
 	const char *key;
-	int			part_no;
+	int			part_no;		/* 0: a whole object's PUT */
 	bool		active;
 } S3PendingPart;
 
 extern void s3_part_start(const S3Target *t, const char *key, const char *upload_id, int part_no,
 						  const char *data, size_t len, S3PendingPart *p);
+/* The same for a whole object (part_no 0): a PUT that travels while the caller goes on. */
+extern void s3_put_start(const S3Target *t, const char *key, const char *data, size_t len,
+						 const char *content_type, S3PendingPart *p);
 extern void s3_part_finish(const S3Target *t, S3PendingPart *p, char *etag);
 
 /* Keys under prefix (every page of ListObjectsV2). */

@@ -34,6 +34,8 @@ struct S3Upload
 	int			maxparts;
 	uint64		total;
 	pg_cryptohash_ctx *sha;		/* SHA-256 of the whole object */
+	char		sha256[65];		/* its hex, once finished */
+	char		etag[S3_ETAG_LEN];
 };
 
 S3Upload *
@@ -123,37 +125,59 @@ s3_upload_write(S3Upload *u, const char *data, size_t len)
 }
 
 void
-s3_upload_finish(S3Upload *u, char *etag, char *sha256)
+s3_upload_finish_begin(S3Upload *u)
 {
 	static const char digits[] = "0123456789abcdef";
 	uint8		sum[32];
 	MemoryContext old = MemoryContextSwitchTo(u->mcxt);
 
-	if (u->upload_id == NULL)
-		s3_put_object(u->t, u->key, u->buf[u->cur], u->len, u->content_type, etag);
-	else
-	{
-		if (u->len > 0)
-			send_part(u);
-		finish_pending(u);
-		s3_multipart_complete(u->t, u->key, u->upload_id, u->etags, u->nparts, etag);
-		u->upload_id = NULL;
-	}
 	if (pg_cryptohash_final(u->sha, sum, sizeof(sum)) < 0)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not finish a SHA-256 digest")));
 	pg_cryptohash_free(u->sha);
 	u->sha = NULL;
 	for (int i = 0; i < 32; i++)
 	{
-		sha256[2 * i] = digits[sum[i] >> 4];
-		sha256[2 * i + 1] = digits[sum[i] & 15];
+		u->sha256[2 * i] = digits[sum[i] >> 4];
+		u->sha256[2 * i + 1] = digits[sum[i] & 15];
 	}
-	sha256[64] = '\0';
+	u->sha256[64] = '\0';
+	if (u->upload_id == NULL)
+		s3_put_start(u->t, u->key, u->buf[u->cur], u->len, u->content_type, &u->pending);
+	else
+	{
+		if (u->len > 0)
+			send_part(u);
+		finish_pending(u);
+		s3_multipart_complete(u->t, u->key, u->upload_id, u->etags, u->nparts, u->etag);
+		u->upload_id = NULL;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+void
+s3_upload_finish_end(S3Upload *u, char *etag, char *sha256)
+{
+	MemoryContext old = MemoryContextSwitchTo(u->mcxt);
+
+	if (u->pending.active)
+	{
+		/* the single PUT started by finish_begin (s3_part_finish clears active) */
+		s3_part_finish(u->t, &u->pending, u->etag);
+	}
+	strlcpy(etag, u->etag, S3_ETAG_LEN);
+	strlcpy(sha256, u->sha256, 65);
 	for (int i = 0; i < 2; i++)
 		if (u->buf[i])
 			pfree(u->buf[i]);
 	u->buf[0] = u->buf[1] = NULL;
 	MemoryContextSwitchTo(old);
+}
+
+void
+s3_upload_finish(S3Upload *u, char *etag, char *sha256)
+{
+	s3_upload_finish_begin(u);
+	s3_upload_finish_end(u, etag, sha256);
 }
 
 bool

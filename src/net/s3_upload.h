@@ -25,6 +25,14 @@ extern uint64 s3_upload_bytes(const S3Upload *u);
 extern void s3_upload_finish(S3Upload *u, char *etag, char *sha256);
 
 /*
+ * The same in two steps, so that the last request travels while the caller
+ * goes on (writes the next object): begin sends it, end waits for it.  Any
+ * other request in between first completes it (http.c keeps its answer).
+ */
+extern void s3_upload_finish_begin(S3Upload *u);
+extern void s3_upload_finish_end(S3Upload *u, char *etag, char *sha256);
+
+/*
  * After an error: drop the request under way and abort the multipart
  * upload, so no parts are left behind.  Raises only if out of memory;
  * returns false if S3

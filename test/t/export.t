@@ -279,9 +279,16 @@ for my $fmt ('jsonl.gz', 'csv.gz') {
 # ---------------------------------------------------------------------------
 sql(qq{CREATE TABLE public.exp_big AS SELECT '$day0 05:00+00'::timestamptz + i * interval '10 ms' AS at,
   i, md5(i::text) AS a, md5((i * 7)::text) AS b FROM generate_series(1, 200000) i});
+# A small hour before it: its PUT is still travelling when the big hour's
+# multipart upload starts (http.c completes it first and keeps its answer).
+sql(qq{INSERT INTO public.exp_big SELECT '$day0 04:30+00'::timestamptz + i * interval '1 s', -i, md5(i::text), 'small'
+  FROM generate_series(1, 1000) i});
 proxy('DELETE', 'log');
-$out = sql("SET gemini_etl.s3_part_size = '5MB'; SELECT bytes FROM gemini_export_s3('public.exp_big', '$day0 05:00+00', '$day0 06:00+00', 'jsonl.gz')");
-cmp_ok($out, '>', 5 * 1024 * 1024, "the object ($out bytes) is larger than a part");
+$out = sql("SET gemini_etl.s3_part_size = '5MB'; SELECT string_agg(rows || ':' || bytes, ' ' ORDER BY key) FROM gemini_export_s3('public.exp_big', '$day0 04:00+00', '$day0 06:00+00', 'jsonl.gz')");
+my ($small, $big) = split / /, $out;
+like($small, qr/^1000:\d+$/, 'the small hour: one object of 1000 rows');
+$big =~ s/^\d+://;
+cmp_ok($big, '>', 5 * 1024 * 1024, "the big hour's object ($big bytes) is larger than a part");
 $log = proxy('GET', 'log');
 my @parts = $log =~ /"method":"PUT"[^}]*"query":"partNumber=(\d+)&uploadId=[^"]*","status":200/g;
 cmp_ok(scalar(@parts), '>=', 2, 'it went up as a multipart upload of ' . scalar(@parts) . ' parts');
@@ -289,8 +296,10 @@ like($log, qr/"method":"POST"[^}]*"query":"uploadId=[^"]*","status":200/, 'compl
 my $bdir = download('gemini/exp_big/');
 is(duck("SELECT count(*) AS n, sum(i) AS s, min(a) AS a FROM read_json('$bdir/**/*.jsonl.gz', format='newline_delimited')"),
    "n,s,a\n" . sql("SELECT count(*) || ',' || sum(i) || ',' || min(a) FROM public.exp_big") . "\n",
-   'the multipart object reads back whole');
-my $etag_big = sql("SELECT etag FROM gemini.exports WHERE key LIKE 'gemini/exp_big/%'");
+   'both hours read back whole (the multipart object and the one overtaken by it)');
+is(sql("SELECT string_agg(e.rows::text, ' ' ORDER BY e.key) FROM gemini.exports e WHERE e.key LIKE 'gemini/exp_big/%'"), '1000 200000',
+   'and both are recorded');
+my $etag_big = sql("SELECT etag FROM gemini.exports WHERE key LIKE 'gemini/exp_big/dt=$day0/hour=05/%'");
 
 # The endpoint resets the connection in the middle of part 2, every time.
 sql("DELETE FROM public.exp_big WHERE i % 1000 = 0");
@@ -301,7 +310,7 @@ like($err, qr/could not reach S3 for UploadPart 2 of s3:\/\/$bucket\/gemini\/exp
 $log = proxy('GET', 'log');
 like($log, qr/"method":"DELETE"[^}]*"query":"uploadId=[^"]*","status":204/, 'the multipart upload was aborted');
 like(proxy('GET', 'uploads'), qr/^\[\]\s*$/, 'no multipart upload is left open');
-is(sql("SELECT etag FROM gemini.exports WHERE key LIKE 'gemini/exp_big/%'"), $etag_big, 'the failed export recorded nothing');
+is(sql("SELECT etag FROM gemini.exports WHERE key LIKE 'gemini/exp_big/dt=$day0/hour=05/%'"), $etag_big, 'the failed export recorded nothing');
 proxy('DELETE', 'faults');
 # 503 twice, then the retry succeeds.
 proxy('POST', 'faults', '{"rules":[{"match":{"method":"PUT","query":"partNumber=1"},"action":"status","status":503,"times":2}]}');
@@ -309,7 +318,7 @@ proxy('DELETE', 'log');
 $out = sql("SET gemini_etl.s3_part_size = '5MB'; SELECT rows FROM gemini_export_s3('public.exp_big', '$day0 05:00+00', '$day0 06:00+00', 'jsonl.gz')");
 is($out, '199800', 'after two 503s the retried export succeeds');
 is(scalar(() = proxy('GET', 'log') =~ /"status":503/g), 2, 'the two 503s were answered and retried');
-isnt(sql("SELECT etag FROM gemini.exports WHERE key LIKE 'gemini/exp_big/%'"), $etag_big, 'the new object is recorded');
+isnt(sql("SELECT etag FROM gemini.exports WHERE key LIKE 'gemini/exp_big/dt=$day0/hour=05/%'"), $etag_big, 'the new object is recorded');
 proxy('DELETE', 'faults');
 
 # ---------------------------------------------------------------------------
