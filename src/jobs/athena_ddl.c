@@ -136,7 +136,7 @@ gemini_athena_ddl(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s has no time column to export by", qt->qualname),
-				 errdetail("Exports, and so their Athena tables, go by hour of the range-partition key, or of the table's only timestamptz column."),
+				 errdetail("Exports, and so their Athena tables, go by hour of the range-partition key, else of the table's only timestamptz column, else of the only timestamptz column of its primary key."),
 				 errhint("Give the table one timestamptz column, or partition it by range on one.")));
 	initStringInfo(&b);
 	appendStringInfoString(&b, "CREATE EXTERNAL TABLE IF NOT EXISTS ");

@@ -577,7 +577,7 @@ export_hours(Oid relid, TimestampTz start, TimestampTz end, const char *format, 
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s has no time column to export by", qt->qualname),
-				 errdetail("Exports go by hour of the range-partition key, or of the table's only timestamptz column."),
+				 errdetail("Exports go by hour of the range-partition key, else of the table's only timestamptz column, else of the only timestamptz column of its primary key."),
 				 errhint("Give the table one timestamptz column, or partition it by range on one.")));
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,

@@ -528,7 +528,7 @@ quality_check(Oid relid, bool has_start, TimestampTz start, bool has_end, Timest
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s has no time column, so it cannot be checked over an interval", t->qualname),
-				 errdetail("The interval applies to the range-partition key, else to the table's only timestamptz column."),
+				 errdetail("The interval applies to the range-partition key, else to the table's only timestamptz column, else to the only timestamptz column of its primary key."),
 				 errhint("Check it whole: SELECT * FROM gemini_check_quality('%s');", t->qualname)));
 	if (has_start && has_end && start >= end)
 		ereport(ERROR,

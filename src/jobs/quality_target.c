@@ -5,8 +5,10 @@
  *	  indexes already prove a uniqueness rule.
  *
  * The interval column is the range-partition key when the table is
- * partitioned on one timestamptz column, else its only timestamptz column;
- * a table with neither can be checked only whole.
+ * partitioned on one timestamptz column, else its only timestamptz column,
+ * else the only timestamptz column of its primary key (gemini.candles:
+ * bucket_start, not updated_at); a table with none of these can be checked
+ * only whole.
  */
 #include "postgres.h"
 
@@ -23,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
+#include "utils/relcache.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -163,6 +166,28 @@ quality_target_open(Oid relid)
 	}
 	t->has_symbol_tid = sym >= 0 && tid >= 0;
 	t->time_col = ntz == 1 ? tzcol : -1;
+	if (ntz > 1)
+	{
+		Oid			pk = RelationGetPrimaryKeyIndex(rel);
+		bool		unique;
+		List	   *pkcols = OidIsValid(pk) ? index_plain_columns(pk, &unique) : NIL;
+		ListCell   *lc;
+		int			found = -1,
+					n = 0;
+
+		foreach(lc, pkcols)
+		{
+			AttrNumber	att = (AttrNumber) lfirst_int(lc);
+
+			if (att > 0 && TupleDescAttr(desc, att - 1)->atttypid == TIMESTAMPTZOID)
+			{
+				found = quality_target_column(t, NameStr(TupleDescAttr(desc, att - 1)->attname));
+				n++;
+			}
+		}
+		if (n == 1)
+			t->time_col = found;
+	}
 	if (t->partitioned)
 	{
 		PartitionKey key = RelationGetPartitionKey(rel);

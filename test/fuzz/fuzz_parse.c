@@ -13,7 +13,10 @@
  *    decimals, non-negative ids and times, an upper-case symbol and the
  *    arrays its kind promises; a failed one is all zero;
  *  - the subscribe builders' output is JSON naming exactly the streams
- *    asked for, whatever the symbols were.
+ *    asked for, whatever the symbols were;
+ *  - S3's XML fields and the AWS credentials file: what is found is
+ *    NUL-terminated, fits, never holds '<', and the cursor only moves
+ *    forward; a key's percent-encoding holds only unreserved bytes and %XX.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 
 #include "gemini_parse.h"
 #include "gemini_ws.h"
+#include "s3_text.h"
 
 #define REQUIRE(cond) do { if (!(cond)) abort(); } while (0)
 
@@ -393,6 +397,42 @@ fuzz_subscribe(const char *data, size_t size)
 	free(copy);
 }
 
+/* S3 answers (as s3.c reads them) and the credentials file, on arbitrary bytes. */
+static void
+fuzz_s3_text(const char *buf, size_t size)
+{
+	static const char *const tags[] = {"Code", "Message", "UploadId", "Key", "IsTruncated",
+	"NextContinuationToken", "ETag"};
+	char		out[64];
+	char	   *enc;
+	char	   *str;
+
+	for (size_t t = 0; t < sizeof(tags) / sizeof(tags[0]); t++)
+	{
+		size_t		pos = 0;
+		int			rc;
+
+		while ((rc = s3x_next(buf, size, &pos, tags[t], out, sizeof(out))) == 1)
+		{
+			REQUIRE(memchr(out, '\0', sizeof(out)) != NULL);
+			REQUIRE(strchr(out, '<') == NULL);
+			REQUIRE(pos <= size);
+		}
+		REQUIRE(rc == 0 || rc == -1);
+	}
+	if (s3_ini_value(buf, size, "default", "aws_secret_access_key", out, sizeof(out)) == 1)
+		REQUIRE(memchr(out, '\0', sizeof(out)) != NULL && strchr(out, '\n') == NULL);
+	/* the encoder works on C strings: the input up to its first NUL */
+	str = strndup(buf, size);
+	enc = malloc(strlen(str) * 3 + 1);
+	REQUIRE(s3_uri_encode(str, true, enc) == strlen(enc));
+	for (const char *c = enc; *c; c++)
+		REQUIRE((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+				strchr("-_.~/%", *c) != NULL);
+	free(enc);
+	free(str);
+}
+
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -411,6 +451,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_scalars(buf, size);
 	fuzz_ws(buf, size);
 	fuzz_subscribe(buf, size);
+	fuzz_s3_text(buf, size);
 	free(buf);
 	return 0;
 }

@@ -274,6 +274,15 @@ for my $fmt ('jsonl.gz', 'csv.gz') {
                  'true', '"at"');
 }
 
+# gemini.candles has two timestamptz columns: it goes by bucket_start, its
+# primary key's, not updated_at.
+sql("INSERT INTO gemini.candles (symbol, timeframe, bucket_start, open, high, low, close, volume, source, updated_at)
+     SELECT 'EXPUSD', '1m', '$day0 12:00+00'::timestamptz + i * interval '1 minute', 1, 2, 0.5, 1.5, 10, 'computed', now()
+       FROM generate_series(0, 89) i");
+is(sql("SELECT string_agg(key || ' ' || rows, ',' ORDER BY key) FROM gemini_export_s3('gemini.candles', '$day0 12:00+00', '$day0 14:00+00')"),
+   "gemini/candles/dt=$day0/hour=12/part-00000.csv.gz 60,gemini/candles/dt=$day0/hour=13/part-00000.csv.gz 30",
+   'gemini.candles exports by bucket_start');
+
 # ---------------------------------------------------------------------------
 # 6. Multipart with a 5 MB part size; a failure mid-upload aborts it.
 # ---------------------------------------------------------------------------
