@@ -23,6 +23,20 @@ on_exit_kill() {
   trap _on_exit_cleanup EXIT
 }
 
+# wait_for_port_file PID FILE NAME OUTPUT: waits (10 s at most) until the
+# server PID has written its port to FILE; on failure prints OUTPUT, its log.
+wait_for_port_file() {
+  local pid=$1 file=$2 name=$3 out=$4
+  for _ in $(seq 1 100); do
+    [ -s "$file" ] && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$name failed to start:" >&2; cat "$out" >&2; return 1
+    fi
+    sleep 0.1
+  done
+  echo "$name did not report its port" >&2; return 1
+}
+
 # start_replay LOGDIR [server args...]: starts the Gemini replay server on a
 # free port, exports REPLAY_URL and REPLAY_PID, and stops it on exit.
 start_replay() {
@@ -33,14 +47,7 @@ start_replay() {
   /usr/bin/python3 "$REPO_ROOT/test/replay/server.py" --host 127.0.0.1 --port 0 \
     --port-file "$port_file" --log-file "$logdir/replay.log" "$@" >"$logdir/replay.out" 2>&1 &
   REPLAY_PID=$!
-  for _ in $(seq 1 100); do
-    [ -s "$port_file" ] && break
-    if ! kill -0 "$REPLAY_PID" 2>/dev/null; then
-      echo "replay server failed to start:" >&2; cat "$logdir/replay.out" >&2; return 1
-    fi
-    sleep 0.1
-  done
-  [ -s "$port_file" ] || { echo "replay server did not report its port" >&2; return 1; }
+  wait_for_port_file "$REPLAY_PID" "$port_file" "replay server" "$logdir/replay.out" || return 1
   export REPLAY_URL="http://127.0.0.1:$(cat "$port_file")"
   export REPLAY_PID
   on_exit_kill "$REPLAY_PID"
@@ -132,14 +139,7 @@ start_s3() {
     --s3rver-dir "$S3RVER_DIR" --log-file "$S3_PROXY_LOG" >"$logdir/s3proxy.out" 2>&1 &
   S3_PROXY_PID=$!
   on_exit_kill "$S3_PROXY_PID"
-  for _ in $(seq 1 100); do
-    [ -s "$port_file" ] && break
-    if ! kill -0 "$S3_PROXY_PID" 2>/dev/null; then
-      echo "sigv4 proxy failed to start:" >&2; cat "$logdir/s3proxy.out" >&2; return 1
-    fi
-    sleep 0.1
-  done
-  [ -s "$port_file" ] || { echo "sigv4 proxy did not report its port" >&2; return 1; }
+  wait_for_port_file "$S3_PROXY_PID" "$port_file" "sigv4 proxy" "$logdir/s3proxy.out" || return 1
   export S3_ENDPOINT="http://127.0.0.1:$(cat "$port_file")"
   export S3_PROXY_PID S3RVER_PID
 }
