@@ -9,7 +9,7 @@ SRCS = $(wildcard src/*.c src/parse/*.c src/net/*.c src/store/*.c src/jobs/*.c)
 OBJS = $(SRCS:.c=.o)
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/parse
-SHLIB_LINK  = -lcurl -ljson-c -lwebsockets -lz
+SHLIB_LINK  = -lcurl -ljson-c -lwebsockets -lz -lzstd -lsnappy
 
 # pg_regress: tests live in sql/ and expected/; the replay server must be
 # running and REPLAY_URL exported (test/run_all.sh does both).

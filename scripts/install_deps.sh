@@ -13,7 +13,7 @@ PACKAGES=(
   python3-aiohttp python3-websockets
   curl ca-certificates
   clang valgrind
-  awscli zlib1g-dev
+  awscli zlib1g-dev libzstd-dev libsnappy-dev
 )
 # The S3 tests run s3rver and DuckDB under Node (test/s3, `npm ci`): Debian's
 # nodejs and npm only when there is no node at all, so that a newer Node

@@ -57,6 +57,10 @@ int			gemini_s3_part_size = 64 * 1024 * 1024;
 int			gemini_s3_object_max_bytes = 1024 * 1024 * 1024;
 int			gemini_s3_timeout_ms = 300000;
 int			gemini_export_gzip_level = 1;
+char	   *gemini_export_parquet_compression = NULL;
+int			gemini_export_parquet_row_group_bytes = 128 * 1024 * 1024;
+int			gemini_export_parquet_page_bytes = 1024 * 1024;
+int			gemini_export_numeric_scale = 18;
 
 /* What a non-superuser may set: Gemini asks for at most 1 request/s (120/min allowed). */
 #define USER_MAX_RPS			2.0
@@ -71,6 +75,7 @@ static bool check_max_retries(int *newval, void **extra, GucSource source);
 static bool check_endpoint(char **newval, void **extra, GucSource source);
 static bool check_url_style(char **newval, void **extra, GucSource source);
 static bool check_prefix(char **newval, void **extra, GucSource source);
+static bool check_parquet_compression(char **newval, void **extra, GucSource source);
 
 typedef enum SettingKind
 {
@@ -184,6 +189,20 @@ static const SettingDef settings[] = {
 	{.name = "gemini_etl.export_gzip_level", .kind = SETTING_INT, .var = &gemini_export_gzip_level,
 		.short_desc = "gzip level of csv.gz and jsonl.gz exports (1 fastest, 9 smallest).",
 		.context = PGC_USERSET, .num_default = 1, .min = 1, .max = 9},
+	{.name = "gemini_etl.export_parquet_compression", .kind = SETTING_STRING, .var = &gemini_export_parquet_compression,
+		.short_desc = "Compression of parquet exports: zstd, snappy or none.",
+		.context = PGC_USERSET, .str_default = "zstd", .str_check = check_parquet_compression},
+	{.name = "gemini_etl.export_parquet_row_group_bytes", .kind = SETTING_INT, .var = &gemini_export_parquet_row_group_bytes,
+		.short_desc = "A parquet export writes a row group once this many bytes of values are buffered (the most it holds).",
+		.context = PGC_USERSET, .flags = GUC_UNIT_BYTE, .num_default = 128 * 1024 * 1024,
+		.min = 64 * 1024, .max = 1024 * 1024 * 1024},
+	{.name = "gemini_etl.export_parquet_page_bytes", .kind = SETTING_INT, .var = &gemini_export_parquet_page_bytes,
+		.short_desc = "Target size of a parquet data page's values.",
+		.context = PGC_USERSET, .flags = GUC_UNIT_BYTE, .num_default = 1024 * 1024,
+		.min = 1024, .max = 64 * 1024 * 1024},
+	{.name = "gemini_etl.export_numeric_scale", .kind = SETTING_INT, .var = &gemini_export_numeric_scale,
+		.short_desc = "Scale of DECIMAL(38,s) for numeric columns without a precision in parquet exports and their Athena DDL.",
+		.context = PGC_USERSET, .num_default = 18, .min = 0, .max = 38},
 };
 
 /*
@@ -337,6 +356,18 @@ check_prefix(char **newval, void **extra, GucSource source)
 	{
 		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
 		GUC_check_errdetail("The prefix is longer than 512 bytes; S3 keys are at most 1024.");
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_parquet_compression(char **newval, void **extra, GucSource source)
+{
+	if (*newval && strcmp(*newval, "zstd") != 0 && strcmp(*newval, "snappy") != 0 && strcmp(*newval, "none") != 0)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("Use zstd, snappy or none.");
 		return false;
 	}
 	return true;

@@ -33,6 +33,10 @@ extern int	gemini_s3_part_size;
 extern int	gemini_s3_object_max_bytes;
 extern int	gemini_s3_timeout_ms;
 extern int	gemini_export_gzip_level;
+extern char *gemini_export_parquet_compression;
+extern int	gemini_export_parquet_row_group_bytes;
+extern int	gemini_export_parquet_page_bytes;
+extern int	gemini_export_numeric_scale;
 
 extern void gemini_define_settings(void);
 

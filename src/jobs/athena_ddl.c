@@ -16,6 +16,8 @@
  *    natively, and fails on an empty field in a typed column, so those types
  *    are used for NOT NULL columns only; every other column is string
  *    (CAST in the query, e.g. CAST(price AS DECIMAL(38,18))).
+ *  - parquet: the file's own types (export_parquet.c): DECIMAL(p,s), and
+ *    DECIMAL(38, export_numeric_scale) for numeric without a precision.
  */
 #include "postgres.h"
 
@@ -84,6 +86,35 @@ athena_type(const ExportColumn *c, bool csv)
 	}
 }
 
+/* parquet: the Parquet type the writer gives the column (export_parquet.c), in Athena's words. */
+static const char *
+parquet_athena_type(const ExportColumn *c)
+{
+	pq_column_def d = export_parquet_column(c);
+
+	switch (d.kind)
+	{
+		case PQ_BOOLEAN:
+			return "boolean";
+		case PQ_INT32:
+			return "int";
+		case PQ_INT64:
+			return "bigint";
+		case PQ_FLOAT:
+			return "float";
+		case PQ_DOUBLE:
+			return "double";
+		case PQ_DECIMAL:
+			return psprintf("decimal(%d,%d)", d.precision, d.scale);
+		case PQ_TIMESTAMP_US:
+			return "timestamp";
+		case PQ_DATE:
+			return "date";
+		default:
+			return "string";
+	}
+}
+
 /* The first day of the projection: the oldest exported hour, else 7 days ago (Gemini's history). */
 static char *
 first_day(const char *source)
@@ -125,6 +156,7 @@ gemini_athena_ddl(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	const ExportFormat *fmt = export_format_lookup(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	bool		csv = strcmp(fmt->name, "csv.gz") == 0;
+	bool		parquet = fmt == &export_parquet_format;
 	QTarget    *qt = quality_target_open(relid);
 	const char *bucket = s3_bucket_checked(NULL);
 	const char *prefix = gemini_s3_prefix ? gemini_s3_prefix : "";
@@ -149,17 +181,23 @@ gemini_athena_ddl(PG_FUNCTION_ARGS)
 		export_column_init(&c, qt->cols[i].typid, qt->cols[i].typmod, qt->cols[i].notnull, qt->cols[i].name);
 		appendStringInfoString(&b, "  ");
 		append_ident(&b, c.name);
-		appendStringInfo(&b, " %s%s\n", athena_type(&c, csv), i + 1 < qt->ncols ? "," : "");
+		appendStringInfo(&b, " %s%s\n", parquet ? parquet_athena_type(&c) : athena_type(&c, csv),
+						 i + 1 < qt->ncols ? "," : "");
 	}
 	appendStringInfoString(&b, ")\nCOMMENT ");
 	append_literal(&b, psprintf("%s exported by gemini_etl as %s", qt->qualname, fmt->name));
 	appendStringInfoString(&b, "\nPARTITIONED BY (`dt` string, `hour` string)\n");
-	if (csv)
-		appendStringInfoString(&b, "ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde'\n"
-							   "WITH SERDEPROPERTIES ('separatorChar' = ',', 'quoteChar' = '\"', 'escapeChar' = '\\\\')\n");
+	if (parquet)
+		appendStringInfoString(&b, "STORED AS PARQUET\nLOCATION ");
 	else
-		appendStringInfoString(&b, "ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'\n");
-	appendStringInfoString(&b, "STORED AS TEXTFILE\nLOCATION ");
+	{
+		if (csv)
+			appendStringInfoString(&b, "ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde'\n"
+								   "WITH SERDEPROPERTIES ('separatorChar' = ',', 'quoteChar' = '\"', 'escapeChar' = '\\\\')\n");
+		else
+			appendStringInfoString(&b, "ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'\n");
+		appendStringInfoString(&b, "STORED AS TEXTFILE\nLOCATION ");
+	}
 	append_literal(&b, location);
 	appendStringInfoString(&b, "\nTBLPROPERTIES (\n");
 	if (csv)

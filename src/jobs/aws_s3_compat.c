@@ -11,7 +11,8 @@
  * list of a COPY statement.  COPY writes to a temporary file in the
  * database's pgsql_tmp directory (cleaned at server start after a crash),
  * which then streams to S3 in parts, so memory stays bounded whatever the
- * result's size.  The query runs as the caller, with the caller's
+ * result's size.  'format parquet', which COPY lacks, writes the rows
+ * through the export's Parquet writer instead.  The query runs as the caller, with the caller's
  * search_path (it is the caller's SQL); the record in gemini.exports is
  * written as the extension's owner with search_path pinned.
  */
@@ -32,7 +33,10 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "commands/defrem.h"
+#include "jobs/export.h"
 #include "jobs/privilege.h"
+#include "utils/memutils.h"
 #include "net/s3_upload.h"
 #include "store/store.h"
 
@@ -95,6 +99,129 @@ record_object(const S3Target *t, const char *key, const char *query, const char 
 	AtEOXact_GUC(true, nest);
 }
 
+/*
+ * 'format parquet' (which COPY does not have): the query's rows go through
+ * the export's Parquet writer, set up from the result's columns when the
+ * first (or no) row arrives, straight into the upload.
+ */
+typedef struct ParquetReceiver
+{
+	DestReceiver pub;
+	const S3Target *t;
+	const char *key;
+	ExportWriter w;
+	ExportColumn *cols;
+	MemoryContext row_cxt;
+	uint64		rows;
+} ParquetReceiver;
+
+static void
+pr_startup(DestReceiver *self, int operation, TupleDesc desc)
+{
+	ParquetReceiver *r = (ParquetReceiver *) self;
+
+	r->cols = palloc0(sizeof(ExportColumn) * Max(desc->natts, 1));
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		export_column_init(&r->cols[r->w.ncols++], a->atttypid, a->atttypmod, false, NameStr(a->attname));
+	}
+	r->w.fmt = &export_parquet_format;
+	r->w.cols = r->cols;
+	r->w.out = s3_upload_begin(r->t, r->key, export_parquet_format.content_type);
+	r->w.fmt->open(&r->w);
+}
+
+static bool
+pr_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	ParquetReceiver *r = (ParquetReceiver *) self;
+	MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
+
+	slot_getallattrs(slot);
+	r->w.fmt->write_row(&r->w, slot->tts_values, slot->tts_isnull);
+	MemoryContextSwitchTo(old);
+	if (++r->rows % 1000 == 0)
+		MemoryContextReset(r->row_cxt);
+	return true;
+}
+
+static void
+pr_noop(DestReceiver *self)
+{
+}
+
+static bool
+wants_parquet(List *copy_options)
+{
+	ListCell   *lc;
+
+	foreach(lc, copy_options)
+	{
+		DefElem    *d = lfirst_node(DefElem, lc);
+
+		if (strcmp(d->defname, "format") == 0 && strcmp(defGetString(d), "parquet") == 0)
+		{
+			if (list_length(copy_options) > 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("with format parquet, no other option applies"),
+						 errdetail("Parquet has its own column types and compression (gemini_etl.export_parquet_compression)."),
+						 errhint("Pass options => 'format parquet' alone.")));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Run query into a Parquet object at key; returns rows, sets bytes, etag, sha256. */
+static uint64
+export_query_parquet(const S3Target *t, const char *key, const char *query, uint64 *bytes,
+					 char *etag, char *sha256)
+{
+	ParquetReceiver r = {{0}};
+	SPIExecuteOptions opt = {0};
+
+	r.pub.rStartup = pr_startup;
+	r.pub.receiveSlot = pr_receive;
+	r.pub.rShutdown = pr_noop;
+	r.pub.rDestroy = pr_noop;
+	r.pub.mydest = DestNone;
+	r.t = t;
+	r.key = key;
+	r.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "gemini_etl parquet row", ALLOCSET_DEFAULT_SIZES);
+	opt.dest = (DestReceiver *) &r;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "gemini_etl: SPI_connect failed");
+	PG_TRY();
+	{
+		int			rc = SPI_execute_extended(query, &opt);
+
+		if (rc < 0)
+			elog(ERROR, "gemini_etl: the query failed: %s", SPI_result_code_string(rc));
+		if (r.w.out == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("the query of aws_s3.query_export_to_s3 returns no rows to write"),
+					 errdetail("format parquet needs a query that returns rows (SELECT, or DML with RETURNING)."),
+					 errhint("Pass a SELECT.")));
+		r.w.fmt->close(&r.w);
+		*bytes = s3_upload_bytes(r.w.out);
+		s3_upload_finish(r.w.out, etag, sha256);
+		r.w.out = NULL;
+	}
+	PG_CATCH();
+	{
+		if (r.w.out != NULL)
+			s3_upload_abort(r.w.out);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	SPI_finish();
+	return r.rows;
+}
+
 Datum
 gemini_query_export_to_s3(PG_FUNCTION_ARGS)
 {
@@ -142,7 +269,8 @@ gemini_query_export_to_s3(PG_FUNCTION_ARGS)
 	error_context_stack = &ctx;
 	copy_options = parse_copy_options(options);
 	/* check them now (COPY would, later), before anything is sent */
-	ProcessCopyOptions(NULL, NULL, false, copy_options);
+	if (!wants_parquet(copy_options))
+		ProcessCopyOptions(NULL, NULL, false, copy_options);
 	error_context_stack = ctx.previous;
 
 	stmts = raw_parser(query, RAW_PARSE_DEFAULT);
@@ -153,6 +281,11 @@ gemini_query_export_to_s3(PG_FUNCTION_ARGS)
 				 errdetail("It has %d.", list_length(stmts)),
 				 errhint("Pass one SELECT (or INSERT/UPDATE/DELETE ... RETURNING).")));
 	t = s3_target_open(bucket, region);
+	if (wants_parquet(copy_options))
+	{
+		rows = export_query_parquet(t, key, query, &bytes, etag, sha256);
+		goto done;
+	}
 
 	snprintf(dir, sizeof(dir), "%s/base/%s", DataDir, PG_TEMP_FILES_DIR);
 	if (MakePGDirectory(dir) < 0 && errno != EEXIST)
@@ -207,6 +340,7 @@ gemini_query_export_to_s3(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 
+done:
 	record_object(t, key, query, options, bytes, rows, etag, sha256);
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)

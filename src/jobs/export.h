@@ -74,6 +74,11 @@ struct ExportWriter
 	void	   *state;			/* the format's own */
 };
 
+/* export_parquet.c: the parquet format, and a column's Parquet type */
+extern const ExportFormat export_parquet_format;
+#include "pq_writer.h"
+extern pq_column_def export_parquet_column(const ExportColumn *c);
+
 /* The format of this name; raises for an unknown one, listing the known. */
 extern const ExportFormat *export_format_lookup(const char *name);
 
@@ -88,6 +93,8 @@ extern uint64 gz_estimate(const GzOut *g);
 /* ---------- export_value.c: values as text ---------- */
 /* Epoch milliseconds (floor), as OpenCSVSerde reads TIMESTAMP. */
 extern void export_append_epoch_ms(StringInfo buf, TimestampTz ts);
+/* Microseconds since 1970-01-01 00:00 UTC of a finite timestamp. */
+extern int64 export_unix_us(Timestamp ts);
 /* YYYY-MM-DD HH:MM:SS[.ffffff] in UTC (java.sql.Timestamp's form). */
 extern void export_append_timestamp(StringInfo buf, Timestamp ts);
 /* A value's plain text (no quoting), for every kind; timestamps as above. */

@@ -280,16 +280,12 @@ export_format_lookup(const char *name)
 	for (size_t i = 0; i < lengthof(formats); i++)
 		if (strcmp(formats[i].name, name) == 0)
 			return &formats[i];
-	if (strcmp(name, "parquet") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the parquet export format is not available yet"),
-				 errdetail("This version writes csv.gz and jsonl.gz."),
-				 errhint("Use format => 'csv.gz' or 'jsonl.gz'.")));
+	if (strcmp(name, export_parquet_format.name) == 0)
+		return &export_parquet_format;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown export format \"%s\"", name),
-			 errdetail("The formats are csv.gz and jsonl.gz."),
+			 errdetail("The formats are csv.gz, jsonl.gz and parquet."),
 			 errhint("For example: SELECT * FROM gemini_export_s3('gemini.trades', now() - interval '1 hour', now(), 'jsonl.gz');")));
 	return NULL;				/* not reached */
 }

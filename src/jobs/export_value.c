@@ -82,6 +82,12 @@ export_column_init(ExportColumn *c, Oid typid, int32 typmod, bool notnull, const
 	fmgr_info(outfn, &c->out);
 }
 
+int64
+export_unix_us(Timestamp ts)
+{
+	return ts + UNIX_TO_PG_US;
+}
+
 void
 export_append_epoch_ms(StringInfo buf, TimestampTz ts)
 {

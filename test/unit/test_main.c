@@ -20,6 +20,9 @@ void		test_dqdl(void);
 /* S3 text: XML fields, credentials file, key encoding (test_s3_text.c) */
 void		test_s3_text(void);
 
+/* Parquet writer pieces (test_parquet.c) */
+void		test_parquet(void);
+
 int
 main(int argc, char **argv)
 {
@@ -42,6 +45,7 @@ main(int argc, char **argv)
 	test_text_escape();
 	test_dqdl();
 	test_s3_text();
+	test_parquet();
 
 	printf("unit: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed == 0 ? 0 : 1;
