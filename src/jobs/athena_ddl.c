@@ -170,6 +170,14 @@ gemini_athena_ddl(PG_FUNCTION_ARGS)
 				 errmsg("%s has no time column to export by", qt->qualname),
 				 errdetail("Exports, and so their Athena tables, go by hour of the range-partition key, else of the table's only timestamptz column, else of the only timestamptz column of its primary key."),
 				 errhint("Give the table one timestamptz column, or partition it by range on one.")));
+	for (int i = 0; i < qt->ncols; i++)
+		if (pg_strcasecmp(qt->cols[i].name, "dt") == 0 || pg_strcasecmp(qt->cols[i].name, "hour") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("column \"%s\" of %s has the name of a partition key", qt->cols[i].name, qt->qualname),
+					 errdetail("The export's layout partitions by dt and hour; Athena refuses a column named like a partition key, and readers that infer the partitions (DuckDB, Spark) shadow the column with the key."),
+					 errhint("Export a view-free copy with the column renamed, e.g. CREATE TABLE t2 AS SELECT %s AS %s_value, ... FROM %s.",
+							 quote_identifier(qt->cols[i].name), qt->cols[i].name, qt->qualname)));
 	initStringInfo(&b);
 	appendStringInfoString(&b, "CREATE EXTERNAL TABLE IF NOT EXISTS ");
 	append_ident(&b, table);

@@ -111,6 +111,7 @@ typedef struct ParquetReceiver
 	const char *key;
 	ExportWriter w;
 	ExportColumn *cols;
+	MemoryContext cxt;			/* the writer's and the upload's: outlives the executor's */
 	MemoryContext row_cxt;
 	uint64		rows;
 } ParquetReceiver;
@@ -119,6 +120,8 @@ static void
 pr_startup(DestReceiver *self, int operation, TupleDesc desc)
 {
 	ParquetReceiver *r = (ParquetReceiver *) self;
+	/* the executor's context ends before the file does */
+	MemoryContext old = MemoryContextSwitchTo(r->cxt);
 
 	r->cols = palloc0(sizeof(ExportColumn) * Max(desc->natts, 1));
 	for (int i = 0; i < desc->natts; i++)
@@ -131,6 +134,7 @@ pr_startup(DestReceiver *self, int operation, TupleDesc desc)
 	r->w.cols = r->cols;
 	r->w.out = s3_upload_begin(r->t, r->key, export_parquet_format.content_type);
 	r->w.fmt->open(&r->w);
+	MemoryContextSwitchTo(old);
 }
 
 static bool
@@ -190,6 +194,7 @@ export_query_parquet(const S3Target *t, const char *key, const char *query, uint
 	r.pub.mydest = DestNone;
 	r.t = t;
 	r.key = key;
+	r.cxt = CurrentMemoryContext;
 	r.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "gemini_etl parquet row", ALLOCSET_DEFAULT_SIZES);
 	opt.dest = (DestReceiver *) &r;
 	if (SPI_connect() != SPI_OK_CONNECT)

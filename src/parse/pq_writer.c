@@ -847,7 +847,7 @@ write_chunk(pq_writer *w, pq_col *c, pq_chunk_meta *m)
 		write_page(w, m, PAGE_DICTIONARY, (int32_t) ndict, ENC_PLAIN);
 	}
 	/* data pages: rows [r, r1) holding values [v, v1), about page_bytes of PLAIN values each */
-	while (!w->failed && (r < rows || (rows == 0 && r == 0 && m->data_page_offset < 0)))
+	while (!w->failed && r < rows)
 	{
 		size_t		r1 = r,
 					v1 = v,
@@ -871,8 +871,6 @@ write_chunk(pq_writer *w, pq_col *c, pq_chunk_meta *m)
 		write_page(w, m, PAGE_DATA, (int32_t) (r1 - r), encoding);
 		r = r1;
 		v = v1;
-		if (rows == 0)
-			break;
 	}
 	m->has_minmax = c->has_minmax;
 	if (c->has_minmax)
@@ -896,7 +894,7 @@ flush_row_group(pq_writer *w)
 
 	if (w->failed)
 		return false;
-	if (w->rows == 0 && w->nrgs > 0)
+	if (w->rows == 0)
 		return true;
 	if (w->nrgs == w->rgcap)
 	{
@@ -1068,8 +1066,8 @@ pq_finish(pq_writer *w)
 
 	if (w->failed)
 		return false;
-	/* the last row group (an empty file still gets one, so readers see the schema) */
-	if ((w->rows > 0 || w->nrgs == 0) && !flush_row_group(w))
+	/* the last row group; a file of no rows has none (its schema is in the footer) */
+	if (w->rows > 0 && !flush_row_group(w))
 		return false;
 	tc_init(&t, &f);
 	t.codec = (int) w->opt.codec;

@@ -29,6 +29,7 @@ use File::Temp qw(tempdir);
 use FindBin;
 use lib $FindBin::Bin;
 use GeminiTAP;
+use S3TAP qw(aws download s3_keys duck proxy same_text);
 
 my $replay = $ENV{REPLAY_URL} or die "REPLAY_URL is not set (test/run_all.sh starts the replay server)";
 my $s3 = $ENV{S3_ENDPOINT} or die "S3_ENDPOINT is not set (test/run_all.sh runs start_s3 from test/lib.sh)";
@@ -44,56 +45,8 @@ sub run { return GeminiTAP::run(@_); }
 sub sq { return GeminiTAP::shell_quote(shift); }
 sub admin { my ($m, $p, $b) = @_; return GeminiTAP::admin($m, "/t/$token$p", $b); }
 
-# The aws CLI against the proxy, with the test's credentials file.
-sub aws {
-  my $args = shift;
-  return run("AWS_SHARED_CREDENTIALS_FILE=$ENV{S3_CREDENTIALS_FILE} AWS_CONFIG_FILE=$ENV{S3_AWS_CONFIG_FILE} "
-             . "/usr/bin/aws --endpoint-url $s3 $args");
-}
-# Download a prefix into a fresh directory; returns it.
-my $ndl = 0;
-sub download {
-  my $prefix = shift;
-  my $dir = "$work/dl" . $ndl++;
-  my ($rc, $out) = aws("s3 cp --recursive --only-show-errors s3://$bucket/$prefix $dir");
-  die "download of $prefix failed: $out" if $rc;
-  return $dir;
-}
-sub s3_keys {
-  my $prefix = shift;
-  my ($rc, $out) = aws("s3 ls --recursive s3://$bucket/$prefix");
-  return [] if $rc && $out !~ /\S/;
-  return [sort map { (split /\s+/, $_)[3] } grep { /\S/ } split /\n/, $out];
-}
-sub duck {
-  my $sql = shift;
-  my ($rc, $out) = run("node $root/test/s3/duck_query.js " . sq($sql));
-  die "duckdb failed: $out\n$sql" if $rc;
-  return $out;
-}
-sub proxy {
-  my ($method, $path, $body) = @_;
-  my $cmd = "curl -sS -X $method " . sq("$s3/__proxy/$path");
-  $cmd .= " -H 'Content-Type: application/json' --data-binary " . sq($body) if defined $body;
-  my ($rc, $out) = run($cmd);
-  die "proxy $path: $out" if $rc;
-  return $out;
-}
-# The first line where two texts differ, for a readable failure.
-sub same_text {
-  my ($got, $want, $name) = @_;
-  return pass($name) if $got eq $want;
-  my @g = split /\n/, $got;
-  my @w = split /\n/, $want;
-  for my $i (0 .. ($#g > $#w ? $#g : $#w)) {
-    next if ($g[$i] // '<none>') eq ($w[$i] // '<none>');
-    fail($name);
-    diag("line $i: got  " . ($g[$i] // '<none>') . "\n        want " . ($w[$i] // '<none>')
-         . "\n(" . scalar(@g) . " lines against " . scalar(@w) . ")");
-    return;
-  }
-  fail($name);
-}
+# aws, download, s3_keys, duck, proxy, same_text: test/t/S3TAP.pm
+S3TAP::init($work);
 
 # ---------------------------------------------------------------------------
 # The cluster: the server's environment names the credentials file (used
