@@ -24,7 +24,7 @@ CREATE TABLE exp_two_times (a timestamptz, b timestamptz);
 SELECT test_error($$SELECT count(*) FROM gemini_export_s3(NULL, now(), now())$$) AS null_source;
 SELECT test_error($$SELECT count(*) FROM gemini_export_s3('gemini.trades', now(), NULL)$$) AS null_end;
 SELECT test_error($$SELECT count(*) FROM gemini_export_s3('gemini.trades', now(), now() + interval '1 hour', 'xml')$$) AS unknown_format;
-SELECT test_error($$SELECT count(*) FROM gemini_export_s3('gemini.trades', now(), now() + interval '1 hour', 'parquet')$$) AS parquet_later;
+SELECT test_error($$SELECT count(*) FROM gemini_export_s3('gemini.trades', now(), now() + interval '1 hour', 'parquet')$$) AS parquet_no_bucket;
 SELECT test_error($$SELECT count(*) FROM gemini_export_s3('gemini.trades', '2026-01-02', '2026-01-01')$$) AS backwards;
 SELECT test_error($$SELECT count(*) FROM gemini_export_s3('gemini.trades', '-infinity', '2026-01-01')$$) AS infinite;
 SELECT test_error($$SELECT count(*) FROM gemini_export_s3('gemini.trades', '2020-01-01', '2026-01-01')$$) AS too_long;
@@ -48,6 +48,8 @@ SELECT test_error($$SET gemini_etl.s3_endpoint = 'http://x/'$$) AS endpoint_slas
 SELECT test_error($$SET gemini_etl.s3_url_style = 'sideways'$$) AS bad_style;
 SELECT test_error($$SET gemini_etl.s3_prefix = '/abs'$$) AS bad_prefix;
 SELECT test_error($$SET gemini_etl.s3_part_size = '1MB'$$) AS part_below_s3_minimum;
+SELECT test_error($$SET gemini_etl.export_parquet_compression = 'lz4'$$) AS bad_compression;
+SELECT test_error($$SET gemini_etl.export_numeric_scale = 39$$) AS scale_over_38;
 SET gemini_etl.s3_secret_access_key = 'regress-secret-do-not-show';
 SELECT count(*) AS secret_in_show_all FROM pg_settings WHERE name LIKE 'gemini_etl.s3%' AND setting LIKE '%regress-secret%'
    AND name <> 'gemini_etl.s3_secret_access_key';
@@ -73,6 +75,10 @@ SELECT regexp_replace(gemini_athena_ddl('gemini.trades', 'jsonl.gz'), '\d{4}-\d\
 SET gemini_etl.s3_prefix = 'lake/raw';
 SELECT regexp_replace(gemini_athena_ddl('exp_user', 'jsonl.gz'), '\d{4}-\d\d-\d\d,NOW', 'DAY,NOW');
 SELECT regexp_replace(gemini_athena_ddl('exp_user', 'csv.gz'), '\d{4}-\d\d-\d\d,NOW', 'DAY,NOW');
+SELECT regexp_replace(gemini_athena_ddl('exp_user', 'parquet'), '\d{4}-\d\d-\d\d,NOW', 'DAY,NOW');
+SET gemini_etl.export_numeric_scale = 8;
+SELECT regexp_replace(gemini_athena_ddl('gemini.trades', 'parquet'), '\d{4}-\d\d-\d\d,NOW', 'DAY,NOW');
+RESET gemini_etl.export_numeric_scale;
 RESET gemini_etl.s3_prefix;
 \pset format aligned
 \pset tuples_only off
