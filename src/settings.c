@@ -61,6 +61,7 @@ char	   *gemini_export_parquet_compression = NULL;
 int			gemini_export_parquet_row_group_bytes = 128 * 1024 * 1024;
 int			gemini_export_parquet_page_bytes = 1024 * 1024;
 int			gemini_export_numeric_scale = 18;
+int			gemini_export_numeric_precision = 38;
 
 /* What a non-superuser may set: Gemini asks for at most 1 request/s (120/min allowed). */
 #define USER_MAX_RPS			2.0
@@ -201,8 +202,11 @@ static const SettingDef settings[] = {
 		.context = PGC_USERSET, .flags = GUC_UNIT_BYTE, .num_default = 1024 * 1024,
 		.min = 1024, .max = 64 * 1024 * 1024},
 	{.name = "gemini_etl.export_numeric_scale", .kind = SETTING_INT, .var = &gemini_export_numeric_scale,
-		.short_desc = "Scale of DECIMAL(38,s) for numeric columns without a precision in parquet exports and their Athena DDL.",
+		.short_desc = "Scale s of DECIMAL(p,s) for numeric columns without a precision in parquet exports and their Athena DDL.",
 		.context = PGC_USERSET, .num_default = 18, .min = 0, .max = 38},
+	{.name = "gemini_etl.export_numeric_precision", .kind = SETTING_INT, .var = &gemini_export_numeric_precision,
+		.short_desc = "Precision p of DECIMAL(p,s) for numeric columns without a precision in parquet exports (18 or less: INT64, smaller files).",
+		.context = PGC_USERSET, .num_default = 38, .min = 1, .max = 38},
 };
 
 /*

@@ -37,6 +37,7 @@ extern char *gemini_export_parquet_compression;
 extern int	gemini_export_parquet_row_group_bytes;
 extern int	gemini_export_parquet_page_bytes;
 extern int	gemini_export_numeric_scale;
+extern int	gemini_export_numeric_precision;
 
 extern void gemini_define_settings(void);
 

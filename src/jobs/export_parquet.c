@@ -11,8 +11,10 @@
  *    STRING (its output text);
  *  - numeric(p,s) with 0 <= s <= p <= 38 -> DECIMAL(p,s) (INT64 for p <= 18,
  *    else FIXED_LEN_BYTE_ARRAY(16)); numeric without a precision (Gemini's
- *    price and amount) -> DECIMAL(38, gemini_etl.export_numeric_scale),
- *    the same in every file, so one Athena type reads every hour.  A value
+ *    price and amount) -> DECIMAL(export_numeric_precision,
+ *    export_numeric_scale), 38 and 18 by default, the same in every file,
+ *    so one Athena type reads every hour (DECIMAL(18,8) holds Gemini's
+ *    prices and amounts as INT64: files about half the size);  A value
  *    with more decimal places or digits than its type holds, NaN or an
  *    infinity stops the export with an error: never rounded;
  *  - timestamptz and timestamp -> TIMESTAMP(MICROS, isAdjustedToUTC).
@@ -103,8 +105,8 @@ export_parquet_column(const ExportColumn *c)
 			break;
 		case EK_NUMERIC:
 			d.kind = PQ_DECIMAL;
-			d.precision = 38;
-			d.scale = gemini_export_numeric_scale;
+			d.precision = gemini_export_numeric_precision;
+			d.scale = Min(gemini_export_numeric_scale, gemini_export_numeric_precision);
 			break;
 		case EK_TIMESTAMPTZ:
 		case EK_TIMESTAMP:
@@ -168,8 +170,8 @@ to_decimal(const ExportColumn *c, const pq_column_def *d, Datum v)
 						   st == PQ_DEC_TOO_MANY_DIGITS ? "It has more digits than the precision" :
 						   "It is not a decimal number"),
 				 c->kind == EK_NUMERIC ?
-				 errhint("Raise gemini_etl.export_numeric_scale (now %d, at most 38) for numeric columns without a precision, or export as jsonl.gz.",
-						 gemini_export_numeric_scale) :
+				 errhint("Raise gemini_etl.export_numeric_scale or export_numeric_precision (now %d and %d, at most 38) for numeric columns without a precision, or export as jsonl.gz.",
+						 gemini_export_numeric_scale, gemini_export_numeric_precision) :
 				 errhint("Export as jsonl.gz, which writes the value's text.")));
 	pfree(txt);
 	return out;

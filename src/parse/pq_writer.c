@@ -7,9 +7,10 @@
  *	  Thrift's compact protocol, its length, and "PAR1".
  *
  * Encodings per column chunk: a dictionary (RLE_DICTIONARY) whenever the
- * chunk has at most 65,535 distinct values taking at most 1 MB (symbols,
- * sides, sources; prices and amounts of a busy hour), else
- * DELTA_BINARY_PACKED for integers, dates and timestamps, else PLAIN.
+ * chunk has at most 65,535 distinct values taking at most 1 MB, and no more
+ * distinct values than half its values (symbols, sides, sources; prices
+ * and amounts of a busy hour), else DELTA_BINARY_PACKED for integers,
+ * dates, timestamps and INT64 decimals, else PLAIN.
  * Definition levels (optional columns only) are RLE with bit width 1.
  * Statistics: min, max (as the type orders them: signed integers and
  * decimals, unsigned bytes for strings; NaN is left out) and null count,
@@ -650,7 +651,12 @@ build_dictionary(pq_writer *w, pq_col *c, uint32_t *idx, uint32_t **entries_out,
 		{
 			if (tab[slot] == 0)
 			{
-				if (n == DICT_MAX_VALUES || bytes + len + 4 > DICT_MAX_BYTES)
+				/*
+				 * Too many distinct values: past half the values (a dictionary
+				 * of nearly unique ones only adds the indices: timestamps, ids),
+				 * or past what a dictionary page holds.
+				 */
+				if (n == DICT_MAX_VALUES || n > c->nvals / 2 || bytes + len + 4 > DICT_MAX_BYTES)
 				{
 					free(tab);
 					free(entries);
@@ -823,8 +829,8 @@ write_chunk(pq_writer *w, pq_col *c, pq_chunk_meta *m)
 		if (build_dictionary(w, c, idx, &entries, &ndict))
 			encoding = ENC_RLE_DICTIONARY;
 	}
-	if (encoding != ENC_RLE_DICTIONARY && (c->ptype == PT_INT32 || c->ptype == PT_INT64) &&
-		c->def.kind != PQ_DECIMAL)
+	/* integers, dates, times and INT64 decimals (prices drift: small deltas) */
+	if (encoding != ENC_RLE_DICTIONARY && (c->ptype == PT_INT32 || c->ptype == PT_INT64))
 		encoding = ENC_DELTA_BINARY_PACKED;
 	m->encoding = encoding;
 

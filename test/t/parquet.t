@@ -102,6 +102,25 @@ for my $codec ('zstd', 'snappy', 'none') {
 }
 sql("ALTER SYSTEM SET gemini_etl.s3_prefix = 'pq0'"); sql('SELECT pg_reload_conf()'); sleep 0.3;
 
+# Gemini's decimals as DECIMAL(18,s) (INT64, DELTA_BINARY_PACKED or a dictionary).
+{
+  my $h22 = "traded_at >= '$day0 22:00+00' AND traded_at < '$day0 23:00+00'";
+  my $sc = sql("SELECT max(greatest(scale(price), scale(amount))) FROM gemini.trades WHERE $h22");
+  sql("SET gemini_etl.s3_prefix = 'pq18'; SET gemini_etl.export_numeric_precision = 18; SET gemini_etl.export_numeric_scale = $sc;
+       SELECT count(*) FROM gemini_export_s3('gemini.trades', '$day0 22:00+00', '$day0 23:00+00', 'parquet')");
+  my $d18 = download('pq18/trades/');
+  my @c18 = (['symbol', 'symbol'], ['tid', 'tid'], ['price', "price::numeric(18,$sc)::text AS price"],
+             ['amount', "amount::numeric(18,$sc)::text AS amount"]);
+  same_text(duck_text("$d18/**/*.parquet", 'symbol, tid', @c18), pg_duck_text('gemini.trades', $h22, 'symbol, tid', @c18),
+            "DECIMAL(18,$sc) as INT64: DuckDB reads every price and amount");
+  like(duck("SELECT DISTINCT path_in_schema, type FROM parquet_metadata('$d18/**/*.parquet') WHERE path_in_schema IN ('price', 'amount') ORDER BY 1"),
+       qr/amount,INT64\nprice,INT64/, 'stored as INT64');
+  my @hq18 = split /\n/, hyparquet(glob("$d18/*/*/*.parquet"));
+  shift @hq18;    # the header
+  my $pq18 = sql("COPY (SELECT price::numeric(18,$sc)::text AS price, amount::numeric(18,$sc)::text AS amount FROM gemini.trades WHERE $h22 ORDER BY traded_at, symbol, tid) TO STDOUT WITH (FORMAT csv)");
+  is(join("\n", map { join(',', (split /,/)[3, 4]) } @hq18), $pq18, 'and hyparquet too');
+}
+
 # Encodings and statistics of one hour's file, against the data.
 my $dir = download('pq0/trades/');
 my $f = "$dir/dt=$day0/hour=23/part-00000.parquet";
