@@ -9,8 +9,9 @@
  * Encodings per column chunk: a dictionary (RLE_DICTIONARY) whenever the
  * chunk has at most 65,535 distinct values taking at most 1 MB, and no more
  * distinct values than half its values (symbols, sides, sources; prices
- * and amounts of a busy hour), else DELTA_BINARY_PACKED for integers,
- * dates, timestamps and INT64 decimals, else PLAIN.
+ * and amounts of a busy hour); else, for integers, dates, timestamps and
+ * INT64 decimals, DELTA_BINARY_PACKED or PLAIN, whichever compresses the
+ * chunk's first page smaller; else PLAIN.
  * Definition levels (optional columns only) are RLE with bit width 1.
  * Statistics: min, max (as the type orders them: signed integers and
  * decimals, unsigned bytes for strings; NaN is left out) and null count,
@@ -728,6 +729,9 @@ static void
 put_values(pq_writer *w, const pq_col *c, int encoding, const uint32_t *idx, size_t ndict,
 		   size_t v0, size_t v1)
 {
+	/* a page of NULLs only has no values (and a chunk of them no buffer at all) */
+	if (v1 == v0 && encoding != ENC_RLE_DICTIONARY && encoding != ENC_DELTA_BINARY_PACKED)
+		return;
 	if (encoding == ENC_RLE_DICTIONARY)
 	{
 		int			bw = bit_width_for(ndict);
@@ -801,6 +805,37 @@ plain_size(const pq_col *c, size_t i)
 	return len + 4;
 }
 
+/* Compressed size of the values [0, n) in an encoding (for choosing it). */
+static size_t
+trial_size(pq_writer *w, const pq_col *c, int encoding, size_t n)
+{
+	const pq_buf *out;
+
+	w->scratch.len = 0;
+	put_values(w, c, encoding, NULL, 0, 0, n);
+	out = compress_page(w, &w->scratch);
+	return out->len;
+}
+
+/*
+ * DELTA_BINARY_PACKED shrinks sorted or slowly moving values (ids, times,
+ * prices) to a few bits; values that jump at random (amounts) compress
+ * better PLAIN.  Try both on the first page's worth of values.
+ */
+static int
+choose_int_encoding(pq_writer *w, const pq_col *c)
+{
+	size_t		n = c->nvals < w->opt.page_bytes / (size_t) c->width ? c->nvals : w->opt.page_bytes / (size_t) c->width;
+	size_t		delta,
+				plain;
+
+	if (n == 0)
+		return ENC_DELTA_BINARY_PACKED;
+	delta = trial_size(w, c, ENC_DELTA_BINARY_PACKED, n);
+	plain = trial_size(w, c, ENC_PLAIN, n);
+	return plain < delta ? ENC_PLAIN : ENC_DELTA_BINARY_PACKED;
+}
+
 static void
 write_chunk(pq_writer *w, pq_col *c, pq_chunk_meta *m)
 {
@@ -829,9 +864,9 @@ write_chunk(pq_writer *w, pq_col *c, pq_chunk_meta *m)
 		if (build_dictionary(w, c, idx, &entries, &ndict))
 			encoding = ENC_RLE_DICTIONARY;
 	}
-	/* integers, dates, times and INT64 decimals (prices drift: small deltas) */
+	/* integers, dates, times and INT64 decimals: whichever of DELTA and PLAIN compresses better */
 	if (encoding != ENC_RLE_DICTIONARY && (c->ptype == PT_INT32 || c->ptype == PT_INT64))
-		encoding = ENC_DELTA_BINARY_PACKED;
+		encoding = choose_int_encoding(w, c);
 	m->encoding = encoding;
 
 	if (encoding == ENC_RLE_DICTIONARY)
