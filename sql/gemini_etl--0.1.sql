@@ -702,6 +702,331 @@ LANGUAGE C VOLATILE;
 -- caller's SQL and resolves with the caller's search_path, as on RDS.  The
 -- C code pins search_path itself before it writes gemini.exports.
 
+---------------------------------------------------------------------------
+-- The hourly pipeline (the managed Airflow of the design we replace):
+-- gemini_run_pipeline runs pull -> quality(raw) -> transform ->
+-- quality(curated) -> export for a data interval, in a background worker
+-- with a transaction per step attempt; gemini.runs and gemini.run_steps
+-- are its ledger.  pg_cron is the clock (gemini_schedule).
+---------------------------------------------------------------------------
+CREATE TABLE gemini.runs (
+    run_id         bigint      PRIMARY KEY,
+    interval_start timestamptz NOT NULL,
+    interval_end   timestamptz NOT NULL CHECK (interval_end > interval_start),
+    symbols        text[]      NOT NULL,
+    status         text        NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+    trigger        text        NOT NULL CHECK (trigger IN ('manual', 'schedule', 'backfill')),
+    run_as         pg_catalog.regrole NOT NULL,
+    pid            integer,                   -- the worker's, while running
+    started_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    finished_at    timestamptz,
+    rows           jsonb       NOT NULL DEFAULT '{}',   -- rows per step
+    failed_step    text,
+    failed_rule    text,                      -- a quality rule of severity fail
+    sqlstate       text,
+    message        text,
+    detail         text
+);
+CREATE INDEX ON gemini.runs (interval_start, interval_end);
+COMMENT ON TABLE gemini.runs IS 'One row per pipeline run: its data interval, symbols, status, rows per step and, when failed, why';
+
+CREATE TABLE gemini.run_steps (
+    run_id      bigint      NOT NULL REFERENCES gemini.runs ON DELETE CASCADE,
+    step        text        NOT NULL CHECK (step IN ('pull', 'quality_raw', 'transform', 'quality_curated', 'export')),
+    symbol      text        NOT NULL DEFAULT '',  -- '' for steps over all symbols
+    attempt     integer     NOT NULL CHECK (attempt >= 1),
+    started_at  timestamptz NOT NULL,
+    finished_at timestamptz,
+    rows        bigint,
+    sqlstate    text,
+    message     text,
+    detail      text,
+    PRIMARY KEY (run_id, step, symbol, attempt)
+);
+COMMENT ON TABLE gemini.run_steps IS 'One row per attempt of a step of a pipeline run';
+
+-- The run itself (C): starts the worker and waits; trigger is manual,
+-- schedule or backfill.
+CREATE FUNCTION gemini.run_pipeline_internal(symbols text[], interval_start timestamptz, interval_end timestamptz,
+                                             trigger text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'gemini_run_pipeline_internal'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.gemini_run_pipeline(symbols text[], interval_start timestamptz DEFAULT NULL,
+                                                interval_end timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT gemini.run_pipeline_internal(symbols, interval_start, interval_end, 'manual') $$;
+COMMENT ON FUNCTION @extschema@.gemini_run_pipeline(text[], timestamptz, timestamptz) IS
+    'One pipeline run (pull, quality raw, transform, quality curated, export) of a data interval (default: the last whole hour); returns its run id in gemini.runs';
+
+-- Has this hour succeeded for every one of these symbols?
+CREATE FUNCTION gemini.hour_done(symbols text[], hour timestamptz)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT NOT EXISTS (
+    SELECT 1 FROM pg_catalog.unnest(symbols) s(symbol)
+     WHERE NOT EXISTS (SELECT 1 FROM gemini.runs r
+                        WHERE r.status = 'succeeded' AND s.symbol = ANY (r.symbols)
+                          AND r.interval_start <= hour AND r.interval_end >= hour + interval '1 hour'))
+$$;
+
+CREATE FUNCTION @extschema@.gemini_backfill(symbols text[], from_time timestamptz, to_time timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    h timestamptz := pg_catalog.date_trunc('hour', from_time, 'UTC');
+    n bigint := 0;
+BEGIN
+    IF from_time IS NULL OR to_time IS NULL OR to_time <= from_time THEN
+        RAISE EXCEPTION 'gemini_backfill needs from_time before to_time'
+              USING ERRCODE = '22023', DETAIL = 'It runs the pipeline for every whole hour in [from_time, to_time) not yet succeeded.',
+                    HINT = 'For example: SELECT gemini_backfill(''{BTCUSD}'', now() - interval ''1 day'', now());';
+    END IF;
+    WHILE h + interval '1 hour' <= LEAST(to_time, pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC')) LOOP
+        IF NOT gemini.hour_done(gemini_backfill.symbols, h) THEN
+            PERFORM gemini.run_pipeline_internal(gemini_backfill.symbols, h, h + interval '1 hour', 'backfill');
+            n := n + 1;
+        END IF;
+        h := h + interval '1 hour';
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.gemini_backfill(text[], timestamptz, timestamptz) IS
+    'Runs the pipeline for every whole hour of [from_time, to_time) not yet succeeded, oldest first; returns how many runs it made';
+
+-- Drop partitions and run history past their age (the schedule calls it).
+-- SECURITY DEFINER: the partitions and the ledger are the extension's; it
+-- touches nothing else, and names every object.
+CREATE FUNCTION gemini.apply_retention()
+RETURNS TABLE (dropped text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    days int := pg_catalog.current_setting('gemini_etl.retention_days')::int;
+    run_days int := pg_catalog.current_setting('gemini_etl.run_retention_days')::int;
+    p record;
+BEGIN
+    IF days > 0 THEN
+        FOR p IN
+            SELECT c.oid::regclass AS part, n.nspname, c.relname
+              FROM pg_catalog.pg_inherits i
+              JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE i.inhparent IN ('gemini.trades'::regclass, 'gemini.raw_pages'::regclass, 'gemini.book_changes'::regclass)
+               AND c.relname ~ '_p[0-9]{8}$'
+               AND pg_catalog.to_date(pg_catalog.right(c.relname, 8), 'YYYYMMDD') + 1
+                   <= (pg_catalog.now() AT TIME ZONE 'UTC')::date - days
+             ORDER BY c.relname
+        LOOP
+            EXECUTE pg_catalog.format('DROP TABLE %I.%I', p.nspname, p.relname);
+            dropped := p.nspname || '.' || p.relname;
+            RETURN NEXT;
+        END LOOP;
+    END IF;
+    IF run_days > 0 THEN
+        DELETE FROM gemini.runs WHERE started_at < pg_catalog.now() - pg_catalog.make_interval(days => run_days)
+                                  AND status <> 'running';
+    END IF;
+END
+$$;
+
+-- What the schedule runs each time it fires: partitions ahead, retention,
+-- then every hour not yet succeeded since the symbols' first run (at most
+-- 7 days back: Gemini's public trade history), oldest first.
+CREATE FUNCTION gemini.pipeline_tick(symbols text[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cur timestamptz := pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC');
+    first_run timestamptz;
+    last_ok timestamptz;
+    h timestamptz;
+    n int := 0;
+    today date := (pg_catalog.now() AT TIME ZONE 'UTC')::date;
+BEGIN
+    PERFORM gemini.ensure_day_partitions(t, today, today + 2)
+       FROM pg_catalog.unnest(ARRAY['gemini.trades', 'gemini.raw_pages', 'gemini.book_changes']::regclass[]) t;
+    PERFORM gemini.apply_retention();
+    SELECT pg_catalog.min(r.interval_start) INTO first_run FROM gemini.runs r WHERE r.symbols && pipeline_tick.symbols;
+    SELECT pg_catalog.max(r.interval_end) INTO last_ok FROM gemini.runs r
+     WHERE r.status = 'succeeded' AND r.symbols @> pipeline_tick.symbols;
+    h := GREATEST(LEAST(COALESCE(first_run, cur - interval '1 hour'), cur - interval '1 hour'), cur - interval '7 days');
+    IF cur - COALESCE(last_ok, first_run, cur) > interval '6 days' THEN
+        RAISE WARNING 'gemini_etl: % have not succeeded since %; Gemini keeps 7 days of public trades', symbols,
+              COALESCE(last_ok, first_run)
+              USING HINT = 'Hours older than 7 days can no longer be pulled: see gemini.pipeline_status and gemini.runs.';
+        PERFORM pg_catalog.pg_notify('gemini_pipeline', pg_catalog.json_build_object(
+            'event', 'gap_nearing_history_limit', 'symbols', symbols, 'last_success', last_ok)::text);
+    END IF;
+    WHILE h < cur LOOP
+        IF NOT gemini.hour_done(pipeline_tick.symbols, h) THEN
+            PERFORM gemini.run_pipeline_internal(pipeline_tick.symbols, h, h + interval '1 hour', 'schedule');
+            n := n + 1;
+        END IF;
+        h := h + interval '1 hour';
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+-- Near real time: while a stream runs, the current (open) hour of the
+-- streamed data goes to S3 every live_export_minutes, rewriting its keys.
+CREATE FUNCTION gemini.export_live()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cur timestamptz := pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC');
+    n bigint := 0;
+BEGIN
+    IF pg_catalog.current_setting('gemini_etl.s3_bucket') = ''
+       OR NOT EXISTS (SELECT 1 FROM gemini.stream_status WHERE state = 'streaming') THEN
+        RETURN 0;
+    END IF;
+    SELECT n + COALESCE(pg_catalog.sum(e.rows), 0) INTO n
+      FROM public.gemini_export_s3('gemini.trades', cur, cur + interval '1 hour',
+                                   pg_catalog.current_setting('gemini_etl.pipeline_export_format')) e;
+    SELECT n + COALESCE(pg_catalog.sum(e.rows), 0) INTO n
+      FROM public.gemini_export_s3('gemini.book_changes', cur, cur + interval '1 hour',
+                                   pg_catalog.current_setting('gemini_etl.pipeline_export_format')) e;
+    RETURN n;
+END
+$$;
+
+-- The next time a 5-field cron schedule fires, for the simple forms a
+-- pipeline uses ('M * * * *', '*/N * * * *', '* * * * *'); NULL otherwise.
+CREATE FUNCTION gemini.cron_next(schedule text, after timestamptz DEFAULT pg_catalog.now())
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f text[] := pg_catalog.regexp_split_to_array(pg_catalog.btrim(schedule), '\s+');
+    m timestamptz := pg_catalog.date_trunc('minute', after, 'UTC') + interval '1 minute';
+    step int;
+BEGIN
+    IF pg_catalog.array_length(f, 1) <> 5 OR f[2] <> '*' OR f[3] <> '*' OR f[4] <> '*' OR f[5] <> '*' THEN
+        RETURN NULL;
+    END IF;
+    IF f[1] = '*' THEN
+        RETURN m;
+    ELSIF f[1] ~ '^\*/[0-9]+$' THEN
+        step := pg_catalog.substr(f[1], 3)::int;
+        WHILE pg_catalog.date_part('minute', m AT TIME ZONE 'UTC')::int % step <> 0 LOOP
+            m := m + interval '1 minute';
+        END LOOP;
+        RETURN m;
+    ELSIF f[1] ~ '^[0-9]+$' THEN
+        WHILE pg_catalog.date_part('minute', m AT TIME ZONE 'UTC')::int <> f[1]::int LOOP
+            m := m + interval '1 minute';
+        END LOOP;
+        RETURN m;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- The pipeline's pg_cron schedule, NULL when there is none (or no pg_cron).
+CREATE FUNCTION gemini.pipeline_schedule()
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s text;
+BEGIN
+    IF pg_catalog.to_regclass('cron.job') IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE 'SELECT schedule FROM cron.job WHERE jobname = ''gemini_etl pipeline'' ORDER BY jobid DESC LIMIT 1' INTO s;
+    RETURN s;
+END
+$$;
+
+CREATE FUNCTION @extschema@.gemini_schedule(symbols text[], schedule text DEFAULT '5 * * * *')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+BEGIN
+    IF pg_catalog.to_regnamespace('cron') IS NULL THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database'
+              USING ERRCODE = '55000', DETAIL = 'gemini_schedule registers its jobs with pg_cron.',
+                    HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name to this database, and CREATE EXTENSION pg_cron.';
+    END IF;
+    IF symbols IS NULL OR pg_catalog.cardinality(symbols) = 0 THEN
+        RAISE EXCEPTION 'gemini_schedule needs symbols' USING ERRCODE = '22023',
+              HINT = 'For example: SELECT gemini_schedule(''{BTCUSD,ETHUSD}'');';
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+      USING 'gemini_etl pipeline', schedule,
+            pg_catalog.format('SELECT gemini.pipeline_tick(%L::text[])', (SELECT pg_catalog.array_agg(pg_catalog.upper(s)) FROM pg_catalog.unnest(symbols) s));
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)'
+      USING 'gemini_etl live export',
+            pg_catalog.format('*/%s * * * *', pg_catalog.current_setting('gemini_etl.live_export_minutes')),
+            'SELECT gemini.export_live()';
+    RETURN job;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.gemini_schedule(text[], text) IS
+    'Registers the pipeline with pg_cron (job ''gemini_etl pipeline'', and ''gemini_etl live export'' every live_export_minutes); returns the pipeline job id';
+
+CREATE FUNCTION @extschema@.gemini_unschedule()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n int;
+BEGIN
+    IF pg_catalog.to_regnamespace('cron') IS NULL THEN
+        RETURN 0;
+    END IF;
+    EXECUTE 'SELECT pg_catalog.count(*) FILTER (WHERE cron.unschedule(jobid)) FROM cron.job WHERE jobname LIKE ''gemini_etl %''' INTO n;
+    RETURN n;
+END
+$$;
+
+CREATE VIEW gemini.pipeline_status AS
+SELECT s.symbol,
+       ok.last_success,
+       pg_catalog.now() - ok.last_success AS lag,
+       (SELECT pg_catalog.count(*) FROM gemini.runs r
+         WHERE r.status = 'failed' AND s.symbol = ANY (r.symbols)
+           AND r.interval_start >= COALESCE(ok.last_success, '-infinity')
+           AND NOT gemini.hour_done(ARRAY[s.symbol], r.interval_start)) AS failing_runs,
+       (SELECT r.failed_step || ': ' || COALESCE('quality rule ' || r.failed_rule, r.sqlstate || ' ' || r.message)
+          FROM gemini.runs r WHERE r.status = 'failed' AND s.symbol = ANY (r.symbols)
+         ORDER BY r.started_at DESC LIMIT 1) AS last_error,
+       (SELECT pg_catalog.count(*) FROM pg_catalog.generate_series(
+                 GREATEST(COALESCE(ok.last_success, first.first_start),
+                          pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC') - interval '7 days'),
+                 pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC') - interval '1 hour', interval '1 hour') h
+         WHERE NOT gemini.hour_done(ARRAY[s.symbol], h)) AS intervals_due,
+       COALESCE(ok.last_success, first.first_start) < pg_catalog.now() - interval '6 days' AS gap_nearing_history_limit,
+       gemini.cron_next(gemini.pipeline_schedule()) AS next_scheduled
+  FROM (SELECT DISTINCT pg_catalog.unnest(r.symbols) AS symbol FROM gemini.runs r) s
+  CROSS JOIN LATERAL (SELECT pg_catalog.max(r.interval_end) AS last_success FROM gemini.runs r
+                       WHERE r.status = 'succeeded' AND s.symbol = ANY (r.symbols)) ok
+  CROSS JOIN LATERAL (SELECT pg_catalog.min(r.interval_start) AS first_start FROM gemini.runs r
+                       WHERE s.symbol = ANY (r.symbols)) first;
+COMMENT ON VIEW gemini.pipeline_status IS 'Per symbol: last success, lag, failing runs, last error, hours due, a gap nearing 7 days, the next scheduled time';
+
 -- The default rules (ids below 0; switch them off with gemini_enable_rule(id, false)).
 INSERT INTO gemini.quality_rule_defs (rule_id, target, rule_name, rule, severity, builtin, owner)
 SELECT v.id, v.target::pg_catalog.regclass, v.name, v.rule, v.severity, true,
@@ -766,6 +1091,8 @@ SELECT pg_catalog.pg_extension_config_dump('gemini.quality_rule_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.quality_evaluations', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.quality_results', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.exports', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.runs', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.run_steps', '');
 -- One call per statement: each updates the extension's catalog row.
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('gemini.quarantine', 'quarantine_id')::pg_catalog.regclass, '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('gemini.streams', 'stream_id')::pg_catalog.regclass, '');
@@ -811,6 +1138,23 @@ REVOKE ALL ON FUNCTION gemini.query_export_to_s3(text, text, text, text, text) F
 GRANT EXECUTE ON FUNCTION @extschema@.gemini_export_s3(regclass, timestamptz, timestamptz, text) TO gemini_etl_operator;
 GRANT EXECUTE ON FUNCTION @extschema@.gemini_athena_ddl(regclass, text) TO gemini_etl_operator;
 GRANT EXECUTE ON FUNCTION gemini.query_export_to_s3(text, text, text, text, text) TO gemini_etl_operator;
+-- The pipeline: for operators (a run's steps run as the caller)
+REVOKE ALL ON FUNCTION gemini.run_pipeline_internal(text[], timestamptz, timestamptz, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.gemini_run_pipeline(text[], timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.gemini_backfill(text[], timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gemini.pipeline_tick(text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gemini.export_live() FROM PUBLIC;
+REVOKE ALL ON FUNCTION gemini.apply_retention() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.gemini_schedule(text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.gemini_unschedule() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gemini.run_pipeline_internal(text[], timestamptz, timestamptz, text) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_run_pipeline(text[], timestamptz, timestamptz) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_backfill(text[], timestamptz, timestamptz) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION gemini.pipeline_tick(text[]) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION gemini.export_live() TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION gemini.apply_retention() TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_schedule(text[], text) TO gemini_etl_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.gemini_unschedule() TO gemini_etl_operator;
 
 GRANT USAGE ON SCHEMA gemini TO gemini_etl_operator;
 GRANT SELECT ON ALL TABLES IN SCHEMA gemini TO gemini_etl_operator;

@@ -62,6 +62,12 @@ int			gemini_export_parquet_row_group_bytes = 128 * 1024 * 1024;
 int			gemini_export_parquet_page_bytes = 1024 * 1024;
 int			gemini_export_numeric_scale = 18;
 int			gemini_export_numeric_precision = 38;
+int			gemini_pipeline_max_retries = 2;
+int			gemini_pipeline_retry_delay_ms = 5000;
+char	   *gemini_pipeline_export_format = NULL;
+int			gemini_live_export_minutes = 5;
+int			gemini_retention_days = 0;
+int			gemini_run_retention_days = 30;
 
 /* What a non-superuser may set: Gemini asks for at most 1 request/s (120/min allowed). */
 #define USER_MAX_RPS			2.0
@@ -77,6 +83,7 @@ static bool check_endpoint(char **newval, void **extra, GucSource source);
 static bool check_url_style(char **newval, void **extra, GucSource source);
 static bool check_prefix(char **newval, void **extra, GucSource source);
 static bool check_parquet_compression(char **newval, void **extra, GucSource source);
+static bool check_export_format(char **newval, void **extra, GucSource source);
 
 typedef enum SettingKind
 {
@@ -207,6 +214,24 @@ static const SettingDef settings[] = {
 	{.name = "gemini_etl.export_numeric_precision", .kind = SETTING_INT, .var = &gemini_export_numeric_precision,
 		.short_desc = "Precision p of DECIMAL(p,s) for numeric columns without a precision in parquet exports (18 or less: INT64, smaller files).",
 		.context = PGC_USERSET, .num_default = 38, .min = 1, .max = 38},
+	{.name = "gemini_etl.pipeline_max_retries", .kind = SETTING_INT, .var = &gemini_pipeline_max_retries,
+		.short_desc = "A pipeline step that fails is retried this many times before the run fails.",
+		.context = PGC_SIGHUP, .num_default = 2, .min = 0, .max = 20},
+	{.name = "gemini_etl.pipeline_retry_delay_ms", .kind = SETTING_INT, .var = &gemini_pipeline_retry_delay_ms,
+		.short_desc = "Wait before a pipeline step's first retry; doubled for each next one.",
+		.context = PGC_SIGHUP, .flags = GUC_UNIT_MS, .num_default = 5000, .min = 0, .max = 3600000},
+	{.name = "gemini_etl.pipeline_export_format", .kind = SETTING_STRING, .var = &gemini_pipeline_export_format,
+		.short_desc = "Format of the pipeline's export of curated data: parquet, csv.gz or jsonl.gz.",
+		.context = PGC_SIGHUP, .str_default = "parquet", .str_check = check_export_format},
+	{.name = "gemini_etl.live_export_minutes", .kind = SETTING_INT, .var = &gemini_live_export_minutes,
+		.short_desc = "While a stream runs, the schedule exports the open hour this often (minutes; read by gemini_schedule).",
+		.context = PGC_SIGHUP, .num_default = 5, .min = 1, .max = 59},
+	{.name = "gemini_etl.retention_days", .kind = SETTING_INT, .var = &gemini_retention_days,
+		.short_desc = "The schedule drops raw and curated daily partitions older than this many days; 0 keeps them all.",
+		.context = PGC_SIGHUP, .num_default = 0, .min = 0, .max = 36500},
+	{.name = "gemini_etl.run_retention_days", .kind = SETTING_INT, .var = &gemini_run_retention_days,
+		.short_desc = "The schedule deletes pipeline runs older than this many days; 0 keeps them all.",
+		.context = PGC_SIGHUP, .num_default = 30, .min = 0, .max = 36500},
 };
 
 /*
@@ -372,6 +397,18 @@ check_parquet_compression(char **newval, void **extra, GucSource source)
 	{
 		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
 		GUC_check_errdetail("Use zstd, snappy or none.");
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_export_format(char **newval, void **extra, GucSource source)
+{
+	if (*newval && strcmp(*newval, "parquet") != 0 && strcmp(*newval, "csv.gz") != 0 && strcmp(*newval, "jsonl.gz") != 0)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("Use parquet, csv.gz or jsonl.gz.");
 		return false;
 	}
 	return true;

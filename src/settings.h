@@ -38,6 +38,12 @@ extern int	gemini_export_parquet_row_group_bytes;
 extern int	gemini_export_parquet_page_bytes;
 extern int	gemini_export_numeric_scale;
 extern int	gemini_export_numeric_precision;
+extern int	gemini_pipeline_max_retries;
+extern int	gemini_pipeline_retry_delay_ms;
+extern char *gemini_pipeline_export_format;
+extern int	gemini_live_export_minutes;
+extern int	gemini_retention_days;
+extern int	gemini_run_retention_days;
 
 extern void gemini_define_settings(void);
 
