@@ -2,8 +2,13 @@
 # The main job, in one command (as root on Debian 12):
 #   installs the packages, builds and installs gemini_etl, starts a throwaway
 #   PostgreSQL 15 cluster with pg_cron and gemini_etl preloaded, pulls the
-#   last hour of BTCUSD and ETHUSD trades, prints a summary, then streams
-#   BTCUSD and ETHUSD over the websocket for 10 seconds and shows what arrived.
+#   last hour of BTCUSD and ETHUSD trades, prints a summary, runs the hourly
+#   pipeline (pull, quality, transform, export) for the last 3 hours into S3
+#   (GEMINI_S3_BUCKET, with GEMINI_S3_ENDPOINT/GEMINI_S3_REGION, if you set
+#   it; else a local S3-compatible server it starts and says so), shows
+#   gemini.runs, gemini.run_steps, gemini.quality_results, the objects and
+#   the Athena DDL, then streams BTCUSD and ETHUSD over the websocket for 10
+#   seconds, exports the open hour (near real time) and shows what arrived.
 # It uses https://api.gemini.com when reachable; otherwise it says so and
 # replays recorded Gemini data through the project's replay server, with
 # REST following the websocket (ws config "rest_follows"): the recorded
@@ -84,7 +89,7 @@ fi
 "${PSQL[@]}" -c "ALTER SYSTEM SET gemini_etl.api_url = '$API_URL'" \
             -c "ALTER SYSTEM SET gemini_etl.ws_url = '$WS_URL'" -c "SELECT pg_reload_conf()" >/dev/null
 
-echo "== 5/5 pipeline: CREATE EXTENSION, pull the last hour of BTCUSD and ETHUSD"
+echo "== 5/5 CREATE EXTENSION, pull the last hour of BTCUSD and ETHUSD"
 "${PSQL[@]}" <<'SQL'
 CREATE EXTENSION pg_cron;
 CREATE EXTENSION gemini_etl;
@@ -107,9 +112,57 @@ SELECT endpoint, symbol, count(*) AS pages, sum(length(body)) AS bytes FROM gemi
 SELECT * FROM gemini.check_partitions();
 SQL
 
+echo "== S3: where the pipeline exports"
+if [ -n "${GEMINI_S3_BUCKET:-}" ]; then
+  echo "Using the bucket you configured: $GEMINI_S3_BUCKET (endpoint: ${GEMINI_S3_ENDPOINT:-AWS})."
+  echo "Credentials: the server's AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or its ~/.aws/credentials."
+  "${PSQL[@]}" -c "ALTER SYSTEM SET gemini_etl.s3_bucket = '$GEMINI_S3_BUCKET'" \
+              -c "ALTER SYSTEM SET gemini_etl.s3_endpoint = '${GEMINI_S3_ENDPOINT:-}'" \
+              -c "ALTER SYSTEM SET gemini_etl.s3_region = '${GEMINI_S3_REGION:-us-east-1}'" -c "SELECT pg_reload_conf()" >/dev/null
+else
+  echo "No real bucket is configured (GEMINI_S3_BUCKET is empty): starting a local S3-compatible server,"
+  echo "s3rver behind the tests' SigV4-checking proxy (test/s3), with bucket gemini-test. It stops with this script;"
+  echo "the objects stay in $DEMO_DIR/s3/s3rver."
+  start_s3 "$DEMO_DIR/s3" >/dev/null
+  echo "Local S3: $S3_ENDPOINT"
+  "${PSQL[@]}" -c "ALTER SYSTEM SET gemini_etl.s3_endpoint = '$S3_ENDPOINT'" \
+              -c "ALTER SYSTEM SET gemini_etl.s3_bucket = '$S3_BUCKET'" \
+              -c "ALTER SYSTEM SET gemini_etl.s3_access_key_id = '$S3_ACCESS_KEY_ID'" \
+              -c "ALTER SYSTEM SET gemini_etl.s3_secret_access_key = '$S3_SECRET_ACCESS_KEY'" \
+              -c "SELECT pg_reload_conf()" >/dev/null
+fi
+sleep 0.5
+
+echo "== pipeline: pull, quality, transform, export for each of the last 3 whole hours (gemini_backfill)"
+"${PSQL[@]}" <<'SQL'
+\timing on
+SELECT gemini_backfill('{BTCUSD,ETHUSD}', date_trunc('hour', now()) - interval '3 hours', date_trunc('hour', now())) AS runs;
+\timing off
+\echo Runs (gemini.runs):
+SELECT run_id, interval_start, status, trigger, rows, finished_at - started_at AS took, failed_step, message
+  FROM gemini.runs ORDER BY run_id;
+\echo Steps of the last run (gemini.run_steps):
+SELECT step, symbol, attempt, rows, finished_at - started_at AS took, sqlstate
+  FROM gemini.run_steps WHERE run_id = (SELECT max(run_id) FROM gemini.runs) ORDER BY started_at;
+\echo Quality results of the last run (gemini.quality_results):
+SELECT q.target, q.rule_name, q.outcome, q.metric, q.failing_rows
+  FROM gemini.quality_results q WHERE q.run_id = (SELECT max(run_id) FROM gemini.runs) ORDER BY q.target, q.rule_id;
+\echo Objects written (gemini.exports):
+SELECT key, rows, bytes, format FROM gemini.exports ORDER BY key;
+\echo The Athena table for the curated trades (paste into Athena; partitions are projected, no crawler):
+\pset format unaligned
+\pset tuples_only on
+SELECT gemini_athena_ddl('gemini.trades', 'parquet');
+\pset format aligned
+\pset tuples_only off
+SQL
+
 echo "== stream: BTCUSD and ETHUSD over the websocket for 10 seconds"
 "${PSQL[@]}" -c "SELECT gemini_stream_start('{BTCUSD,ETHUSD}') AS stream_id"
 sleep 10
+echo "Near real time: the open hour of the streamed data to S3 (what the schedule does every 5 minutes):"
+"${PSQL[@]}" -c "SELECT gemini.export_live() AS rows_exported" \
+             -c "SELECT key, rows, bytes FROM gemini.exports WHERE interval_start = date_trunc('hour', now(), 'UTC') ORDER BY key"
 "${PSQL[@]}" <<'SQL'
 \echo Stream (gemini.stream_status; trades_written = new trades stored from the websocket):
 \x on
@@ -129,5 +182,7 @@ SQL
 echo
 echo "Connect:   psql -h $DEMO_DIR -p $PORT -U postgres postgres"
 echo "Try:       SELECT gemini_pull_since('BTCUSD');  -- continues from the watermark"
+echo "           SELECT gemini_schedule('{BTCUSD,ETHUSD}');  -- the pipeline every hour, with pg_cron"
+echo "           SELECT * FROM gemini.pipeline_status;"
 echo "           SELECT gemini_stream_start('{BTCUSD}'); SELECT * FROM gemini.stream_status;"
 echo "Stop all:  ./run_demo.sh stop"

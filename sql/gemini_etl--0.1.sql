@@ -897,10 +897,10 @@ BEGIN
         RETURN 0;
     END IF;
     SELECT n + COALESCE(pg_catalog.sum(e.rows), 0) INTO n
-      FROM public.gemini_export_s3('gemini.trades', cur, cur + interval '1 hour',
+      FROM @extschema@.gemini_export_s3('gemini.trades', cur, cur + interval '1 hour',
                                    pg_catalog.current_setting('gemini_etl.pipeline_export_format')) e;
     SELECT n + COALESCE(pg_catalog.sum(e.rows), 0) INTO n
-      FROM public.gemini_export_s3('gemini.book_changes', cur, cur + interval '1 hour',
+      FROM @extschema@.gemini_export_s3('gemini.book_changes', cur, cur + interval '1 hour',
                                    pg_catalog.current_setting('gemini_etl.pipeline_export_format')) e;
     RETURN n;
 END

@@ -89,8 +89,17 @@ step_pull(Run *r, const char *symbol)
 	Datum		v[2] = {CStringGetTextDatum(symbol), TimestampTzGetDatum(r->req.start)};
 	bool		isnull;
 
-	if (SPI_execute_with_args("SELECT public.gemini_pull_since($1, CASE WHEN EXISTS"
-							  " (SELECT 1 FROM gemini.watermarks w WHERE w.symbol = $1) THEN NULL ELSE $2 END)",
+	const char *schema;
+
+	/* the SQL function (its checks and its lock), in the extension's schema */
+	if (SPI_execute("SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n"
+					" ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'gemini_etl'",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "gemini_etl: the extension's schema was not found");
+	schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (SPI_execute_with_args(psprintf("SELECT %s.gemini_pull_since($1, CASE WHEN EXISTS"
+									   " (SELECT 1 FROM gemini.watermarks w WHERE w.symbol = $1) THEN NULL ELSE $2 END)",
+									   quote_identifier(schema)),
 							  2, types, v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "gemini_etl: the pull did not run");
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
