@@ -144,6 +144,15 @@ is(sql("SELECT gemini.pipeline_tick('{PIPUSD}')"), '0', 'a second tick finds not
 is(sql("SELECT intervals_due || ' ' || failing_runs || ' ' || (last_success = '$h0') || ' ' || gap_nearing_history_limit FROM gemini.pipeline_status WHERE symbol = 'PIPUSD'"),
    '0 0 true false', 'pipeline_status: nothing due, nothing failing, last success the last hour');
 
+is(sql("SELECT gemini_backfill('{PIPUSD}', '$h4', '$h0')"), '0', 'gemini_backfill: nothing to do in a range already done');
+# A symbol whose last success is 6.5 days old: the status view flags it.
+sql("INSERT INTO gemini.runs (run_id, interval_start, interval_end, symbols, status, trigger, run_as)
+     VALUES (-1, date_trunc('hour', now()) - interval '157 hours', date_trunc('hour', now()) - interval '156 hours',
+             '{GAPUSD}', 'succeeded', 'manual', 'postgres')");
+is(sql("SELECT gap_nearing_history_limit || ' ' || intervals_due FROM gemini.pipeline_status WHERE symbol = 'GAPUSD'"), 'true 156',
+   'pipeline_status: a gap nearing 7 days is flagged, with the hours due');
+sql("DELETE FROM gemini.runs WHERE run_id = -1");
+
 # ---------------------------------------------------------------------------
 # 6. Two overlapping runs of one interval.
 # ---------------------------------------------------------------------------
