@@ -776,28 +776,41 @@ AS $$
                           AND r.interval_start <= hour AND r.interval_end >= hour + interval '1 hour'))
 $$;
 
+-- Run the pipeline for every whole hour from first_hour up to (not
+-- including) end_hour that has not succeeded yet, oldest first.
+CREATE FUNCTION gemini.run_due_hours(symbols text[], first_hour timestamptz, end_hour timestamptz, trigger text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    h timestamptz := first_hour;
+    n int := 0;
+BEGIN
+    WHILE h + interval '1 hour' <= end_hour LOOP
+        IF NOT gemini.hour_done(run_due_hours.symbols, h) THEN
+            PERFORM gemini.run_pipeline_internal(run_due_hours.symbols, h, h + interval '1 hour', run_due_hours.trigger);
+            n := n + 1;
+        END IF;
+        h := h + interval '1 hour';
+    END LOOP;
+    RETURN n;
+END
+$$;
+
 CREATE FUNCTION @extschema@.gemini_backfill(symbols text[], from_time timestamptz, to_time timestamptz)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    h timestamptz := pg_catalog.date_trunc('hour', from_time, 'UTC');
-    n bigint := 0;
 BEGIN
     IF from_time IS NULL OR to_time IS NULL OR to_time <= from_time THEN
         RAISE EXCEPTION 'gemini_backfill needs from_time before to_time'
               USING ERRCODE = '22023', DETAIL = 'It runs the pipeline for every whole hour in [from_time, to_time) not yet succeeded.',
                     HINT = 'For example: SELECT gemini_backfill(''{BTCUSD}'', now() - interval ''1 day'', now());';
     END IF;
-    WHILE h + interval '1 hour' <= LEAST(to_time, pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC')) LOOP
-        IF NOT gemini.hour_done(gemini_backfill.symbols, h) THEN
-            PERFORM gemini.run_pipeline_internal(gemini_backfill.symbols, h, h + interval '1 hour', 'backfill');
-            n := n + 1;
-        END IF;
-        h := h + interval '1 hour';
-    END LOOP;
-    RETURN n;
+    RETURN gemini.run_due_hours(gemini_backfill.symbols, pg_catalog.date_trunc('hour', from_time, 'UTC'),
+                                LEAST(to_time, pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC')), 'backfill');
 END
 $$;
 COMMENT ON FUNCTION @extschema@.gemini_backfill(text[], timestamptz, timestamptz) IS
@@ -853,7 +866,6 @@ DECLARE
     first_run timestamptz;
     last_ok timestamptz;
     h timestamptz;
-    n int := 0;
     today date := (pg_catalog.now() AT TIME ZONE 'UTC')::date;
 BEGIN
     PERFORM gemini.ensure_day_partitions(t, today, today + 2)
@@ -870,14 +882,7 @@ BEGIN
         PERFORM pg_catalog.pg_notify('gemini_pipeline', pg_catalog.json_build_object(
             'event', 'gap_nearing_history_limit', 'symbols', symbols, 'last_success', last_ok)::text);
     END IF;
-    WHILE h < cur LOOP
-        IF NOT gemini.hour_done(pipeline_tick.symbols, h) THEN
-            PERFORM gemini.run_pipeline_internal(pipeline_tick.symbols, h, h + interval '1 hour', 'schedule');
-            n := n + 1;
-        END IF;
-        h := h + interval '1 hour';
-    END LOOP;
-    RETURN n;
+    RETURN gemini.run_due_hours(pipeline_tick.symbols, h, cur, 'schedule');
 END
 $$;
 
@@ -1143,6 +1148,8 @@ REVOKE ALL ON FUNCTION gemini.run_pipeline_internal(text[], timestamptz, timesta
 REVOKE ALL ON FUNCTION @extschema@.gemini_run_pipeline(text[], timestamptz, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.gemini_backfill(text[], timestamptz, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gemini.pipeline_tick(text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gemini.run_due_hours(text[], timestamptz, timestamptz, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gemini.run_due_hours(text[], timestamptz, timestamptz, text) TO gemini_etl_operator;
 REVOKE ALL ON FUNCTION gemini.export_live() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gemini.apply_retention() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.gemini_schedule(text[], text) FROM PUBLIC;

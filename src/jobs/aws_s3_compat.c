@@ -151,11 +151,6 @@ pr_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-static void
-pr_noop(DestReceiver *self)
-{
-}
-
 static bool
 wants_parquet(List *copy_options)
 {
@@ -187,11 +182,7 @@ export_query_parquet(const S3Target *t, const char *key, const char *query, uint
 	ParquetReceiver r = {{0}};
 	SPIExecuteOptions opt = {0};
 
-	r.pub.rStartup = pr_startup;
-	r.pub.receiveSlot = pr_receive;
-	r.pub.rShutdown = pr_noop;
-	r.pub.rDestroy = pr_noop;
-	r.pub.mydest = DestNone;
+	export_receiver_init(&r.pub, pr_receive, pr_startup);
 	r.t = t;
 	r.key = key;
 	r.cxt = CurrentMemoryContext;

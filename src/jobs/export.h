@@ -100,6 +100,11 @@ extern void export_append_timestamp(StringInfo buf, Timestamp ts);
 /* A value's plain text (no quoting), for every kind; timestamps as above. */
 extern void export_append_text(StringInfo buf, const ExportColumn *c, Datum v);
 
+/* A DestReceiver that hands each row to receive (startup may be NULL). */
+#include "tcop/dest.h"
+extern void export_receiver_init(DestReceiver *d, bool (*receive) (TupleTableSlot *, DestReceiver *),
+								 void (*startup) (DestReceiver *, int, TupleDesc));
+
 /* ---------- export_api.c: the hourly export ---------- */
 typedef struct ExportedObject
 {

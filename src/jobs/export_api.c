@@ -453,18 +453,25 @@ export_receive(TupleTableSlot *slot, DestReceiver *self)
 }
 
 static void
-export_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+receiver_startup_noop(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
 }
 
 static void
-export_shutdown(DestReceiver *self)
+receiver_noop(DestReceiver *self)
 {
 }
 
-static void
-export_destroy(DestReceiver *self)
+void
+export_receiver_init(DestReceiver *d, bool (*receive) (TupleTableSlot *, DestReceiver *),
+					 void (*startup) (DestReceiver *, int, TupleDesc))
 {
+	d->receiveSlot = receive;
+	d->rStartup = startup ? startup : receiver_startup_noop;
+	d->rShutdown = receiver_noop;
+	d->rDestroy = receiver_noop;
+	/* SPI reports such a SELECT as SPI_OK_UTILITY: its rows went elsewhere */
+	d->mydest = DestNone;
 }
 
 /*
@@ -480,11 +487,7 @@ export_rows(ExportJob *job, TimestampTz first, int64 nhours)
 	SPIExecuteOptions opt = {0};
 	ParamListInfo params = makeParamList(2);
 
-	r.pub.receiveSlot = export_receive;
-	r.pub.rStartup = export_startup;
-	r.pub.rShutdown = export_shutdown;
-	r.pub.rDestroy = export_destroy;
-	r.pub.mydest = DestNone;
+	export_receiver_init(&r.pub, export_receive, NULL);
 	r.job = job;
 	r.next = first;
 	r.row_cxt = AllocSetContextCreate(job->cxt, "gemini_etl export row", ALLOCSET_DEFAULT_SIZES);
