@@ -210,4 +210,25 @@ my @want = map { my $d = $_; $d =~ s/-//g; "gemini.trades_p$d" } @days[0, 1];
 is($dropped, join(',', @want), 'retention_days = 7 drops the partitions of days 9 and 8 ago, not 7 or 6');
 set_conf(retention_days => '0');
 
+# ---------------------------------------------------------------------------
+# 10. Near real time: while a stream runs, the open hour goes to S3, and
+#     again (the same keys, more rows) the next time.
+# ---------------------------------------------------------------------------
+is(sql("SELECT gemini.export_live()"), '0', 'no stream: the live export does nothing');
+admin('POST', '/ws', '{"mode": "generated", "rate": 200, "count": 3000, "seed": 9}');
+$c->point_at($token, 'v2');
+my $sid = sql("SELECT gemini_stream_start('{PIPUSD}')");
+$c->wait_for('the stream writes live trades', "SELECT trades_written > 0 FROM gemini.stream_status WHERE stream_id = $sid", 't', 60);
+my $live1 = sql("SELECT gemini.export_live()");
+cmp_ok($live1, '>', 0, "the live export wrote $live1 rows of the open hour");
+my $open = "interval_start = date_trunc('hour', now(), 'UTC') AND source IN ('gemini.trades', 'gemini.book_changes')";
+is(sql("SELECT string_agg(source || ' ' || format, ', ' ORDER BY source) FROM gemini.exports WHERE $open"),
+   'gemini.book_changes parquet, gemini.trades parquet', 'the open hour of trades and book changes');
+my $keys1 = sql("SELECT string_agg(key, ',' ORDER BY key) FROM gemini.exports WHERE $open");
+$c->wait_for('more trades arrive', "SELECT (SELECT count(*) FROM gemini.trades WHERE traded_at >= date_trunc('hour', now(), 'UTC')) > (SELECT rows FROM gemini.exports WHERE $open AND source = 'gemini.trades')", 't', 60);
+my $live2 = sql("SELECT gemini.export_live()");
+cmp_ok($live2, '>', $live1, "a later live export rewrites the hour with more rows ($live2)");
+is(sql("SELECT string_agg(key, ',' ORDER BY key) FROM gemini.exports WHERE $open"), $keys1, 'the same keys: no small files pile up');
+sql("SELECT gemini_stream_stop()");
+
 done_testing();
