@@ -104,6 +104,14 @@ is(sql("SELECT string_agg(key || sha256, ',' ORDER BY key) FROM gemini.exports W
 is(sql("SELECT count(*) FROM gemini.quality_results WHERE interval_start = '$h4'"), $qbefore, 're-run: quality results replaced, not added');
 is(sql("SELECT count(*) FROM gemini.quality_results WHERE interval_start = '$h4' AND run_id = $run"), '0', '(the first run\'s are gone)');
 
+# An operator (NOLOGIN, through SET ROLE) runs the pipeline; its steps run with its rights.
+sql("CREATE ROLE pipe_op NOLOGIN IN ROLE gemini_etl_operator");
+my $oprun = sql("SET ROLE pipe_op; SELECT gemini_run_pipeline('{PIPUSD}', '$h4', '$h3')");
+is(sql("SELECT status || ' ' || run_as FROM gemini.runs WHERE run_id = $oprun"), 'succeeded pipe_op',
+   'a NOLOGIN operator runs the pipeline; the run is recorded as its');
+like(sql_err("CREATE ROLE pipe_nobody NOLOGIN; SET ROLE pipe_nobody; SELECT gemini_run_pipeline('{PIPUSD}', '$h4', '$h3')"),
+     qr/permission denied for function gemini_run_pipeline/, 'a role without the grant cannot');
+
 # ---------------------------------------------------------------------------
 # 3. A failing step, retried, fails the run; then a run succeeds.
 # ---------------------------------------------------------------------------
