@@ -46,6 +46,18 @@ typedef enum PipelineStep
 
 extern const char *pipeline_step_name(PipelineStep s);
 
+/*
+ * Runs still 'running' whose worker is gone (a crash, a restart, a
+ * terminate) become 'failed': at the start of every run, and by the
+ * supervisor at server start and every 15 minutes.
+ */
+#define RUNS_MARK_INTERRUPTED_SQL \
+	"UPDATE gemini.runs r SET status = 'failed', finished_at = pg_catalog.now(), pid = NULL," \
+	" sqlstate = '57P01', message = 'the run was interrupted (server crash, restart or terminated worker)'," \
+	" detail = 'Its worker (PID ' || r.pid || ') is gone; the interval stays due.'" \
+	" WHERE r.status = 'running' AND NOT EXISTS" \
+	"  (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid OPERATOR(pg_catalog.=) r.pid)"
+
 /* runs_sink.c: the ledger, each write a short transaction of its own (worker) */
 extern void runs_mark_interrupted(void);
 extern void runs_begin(const PipelineRequest *req, int pid);

@@ -50,6 +50,7 @@
 #include "settings.h"
 #include "jobs/gemini_api.h"
 #include "jobs/privilege.h"
+#include "jobs/pipeline.h"
 #include "jobs/stream.h"
 #include "store/store.h"
 #include "store/spi_util.h"
@@ -327,7 +328,9 @@ typedef enum PremakeResult
 
 /*
  * Make the partitions of today and the next two days of every partitioned
- * table, in a transaction of its own.
+ * table, and mark pipeline runs whose worker is gone failed (after a crash
+ * or restart they would otherwise say 'running' until the next run), in a
+ * transaction of its own.
  */
 static PremakeResult
 premake_partitions(void)
@@ -348,7 +351,8 @@ premake_partitions(void)
 							   "  FROM (VALUES ('gemini.trades'::pg_catalog.regclass), ('gemini.raw_pages'),"
 							   "               ('gemini.book_changes')) AS t(p),"
 							   "       (SELECT (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date) AS x(d)",
-							   false, 0) == SPI_OK_SELECT)
+							   false, 0) == SPI_OK_SELECT &&
+			SPI_execute(RUNS_MARK_INTERRUPTED_SQL, false, 0) == SPI_OK_UPDATE)
 			result = PREMAKE_DONE;
 		SetConfigOption("lock_timeout", "0", PGC_USERSET, PGC_S_SESSION);
 		SPI_finish();

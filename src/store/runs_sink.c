@@ -41,12 +41,7 @@ text_or_empty(const char *s)
 void
 runs_mark_interrupted(void)
 {
-	exec("UPDATE gemini.runs r SET status = 'failed', finished_at = pg_catalog.now(), pid = NULL,"
-		 " sqlstate = '57P01', message = 'the run was interrupted (server crash, restart or terminated worker)',"
-		 " detail = 'Its worker (PID ' || r.pid || ') is gone; the interval stays due.'"
-		 " WHERE r.status = 'running' AND NOT EXISTS"
-		 "  (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid OPERATOR(pg_catalog.=) r.pid)",
-		 0, NULL, NULL, NULL, SPI_OK_UPDATE);
+	exec(RUNS_MARK_INTERRUPTED_SQL, 0, NULL, NULL, NULL, SPI_OK_UPDATE);
 }
 
 void

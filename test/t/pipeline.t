@@ -193,6 +193,16 @@ my $next = sql("SELECT gemini_run_pipeline('{PIPUSD}', '$h1', '$h0')");
 is(sql("SELECT status || ' ' || sqlstate FROM gemini.runs WHERE run_id = $victim"), 'failed 57P01', 'the interrupted run is marked failed by the next run');
 is(sql("SELECT status FROM gemini.runs WHERE run_id = $next"), 'succeeded', 'and the next run succeeds');
 
+# A server restart during a run: the supervisor marks it failed as the server comes back.
+admin('POST', '/faults', '{"faults": [{"kind": "slow", "nth": 1, "times": 5, "route": "trades", "delay_ms": 20000}]}');
+system("$psql -c \"SELECT gemini_run_pipeline('{PIPUSD}', '$h2', '$h1')\" > $work/d.out 2>&1 &");
+$c->wait_for('another run is under way', "SELECT count(*) FROM gemini.runs WHERE status = 'running'", '1', 20);
+my $cut = sql("SELECT run_id FROM gemini.runs WHERE status = 'running'");
+my ($rrc, $rout) = $c->pg_ctl('restart -m fast');
+is($rrc, 0, 'server restarted') or diag($rout);
+admin('POST', '/faults', '{"faults": []}');
+$c->wait_for('the supervisor marks the cut run failed after the restart', "SELECT status || ' ' || sqlstate FROM gemini.runs WHERE run_id = $cut", 'failed 57P01', 30);
+
 # ---------------------------------------------------------------------------
 # 8. pg_cron runs the schedule; unschedule removes its jobs.
 # ---------------------------------------------------------------------------
