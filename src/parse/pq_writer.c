@@ -387,11 +387,25 @@ put_value(pq_writer *w, int col, const void *v, size_t len)
 	}
 }
 
-static bool
-kind_is(pq_writer *w, int col, bool ok)
+/*
+ * Column col of this writer, or NULL (the writer failed) when there is no
+ * such column; checked before its definition is looked at.
+ */
+static const pq_col *
+column(pq_writer *w, int col)
 {
 	if (col < 0 || col >= w->ncols)
-		return fail(w, "no such column");
+	{
+		fail(w, "no such column");
+		return NULL;
+	}
+	return &w->cols[col];
+}
+
+/* Is ok true?  Else the value was of the wrong kind for its column. */
+static bool
+kind_is(pq_writer *w, bool ok)
+{
 	if (!ok)
 		return fail(w, "a value of the wrong kind for its column");
 	return true;
@@ -400,9 +414,11 @@ kind_is(pq_writer *w, int col, bool ok)
 void
 pq_put_null(pq_writer *w, int col)
 {
-	if (!kind_is(w, col, w->cols[col].def.nullable))
+	if (column(w, col) == NULL)
+		return;
+	if (!w->cols[col].def.nullable)
 	{
-		w->error = "NULL in a column that is not nullable";
+		fail(w, "NULL in a column that is not nullable");
 		return;
 	}
 	if (w->cols[col].set)
@@ -418,25 +434,28 @@ pq_put_null(pq_writer *w, int col)
 void
 pq_put_bool(pq_writer *w, int col, bool v)
 {
+	const pq_col *c;
 	uint8_t		b = v ? 1 : 0;
 
-	if (kind_is(w, col, w->cols[col].def.kind == PQ_BOOLEAN))
+	if ((c = column(w, col)) != NULL && kind_is(w, c->def.kind == PQ_BOOLEAN))
 		put_value(w, col, &b, 1);
 }
 
 void
 pq_put_i32(pq_writer *w, int col, int32_t v)
 {
-	if (kind_is(w, col, w->cols[col].ptype == PT_INT32))
+	const pq_col *c;
+	if ((c = column(w, col)) != NULL && kind_is(w, c->ptype == PT_INT32))
 		put_value(w, col, &v, 4);
 }
 
 void
 pq_put_i64(pq_writer *w, int col, int64_t v)
 {
-	if (kind_is(w, col, w->cols[col].ptype == PT_INT64 || w->cols[col].ptype == PT_FLBA))
+	const pq_col *c;
+	if ((c = column(w, col)) != NULL && kind_is(w, c->ptype == PT_INT64 || c->ptype == PT_FLBA))
 	{
-		if (w->cols[col].ptype == PT_FLBA)
+		if (c->ptype == PT_FLBA)
 			pq_put_i128(w, col, (__int128) v);
 		else
 			put_value(w, col, &v, 8);
@@ -446,9 +465,10 @@ pq_put_i64(pq_writer *w, int col, int64_t v)
 void
 pq_put_double(pq_writer *w, int col, double v)
 {
-	if (!kind_is(w, col, w->cols[col].ptype == PT_DOUBLE || w->cols[col].ptype == PT_FLOAT))
+	const pq_col *c;
+	if ((c = column(w, col)) == NULL || !kind_is(w, c->ptype == PT_DOUBLE || c->ptype == PT_FLOAT))
 		return;
-	if (w->cols[col].ptype == PT_FLOAT)
+	if (c->ptype == PT_FLOAT)
 	{
 		float		f = (float) v;
 
@@ -461,17 +481,19 @@ pq_put_double(pq_writer *w, int col, double v)
 void
 pq_put_bytes(pq_writer *w, int col, const char *v, size_t len)
 {
-	if (kind_is(w, col, w->cols[col].ptype == PT_BYTE_ARRAY))
+	const pq_col *c;
+	if ((c = column(w, col)) != NULL && kind_is(w, c->ptype == PT_BYTE_ARRAY))
 		put_value(w, col, v, len);
 }
 
 void
 pq_put_i128(pq_writer *w, int col, __int128 v)
 {
+	const pq_col *c;
 	uint8_t		be[16];
 	unsigned __int128 u = (unsigned __int128) v;
 
-	if (!kind_is(w, col, w->cols[col].def.kind == PQ_DECIMAL))
+	if ((c = column(w, col)) == NULL || !kind_is(w, c->def.kind == PQ_DECIMAL))
 		return;
 	if (w->cols[col].ptype == PT_INT64)
 	{

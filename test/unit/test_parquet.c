@@ -291,6 +291,13 @@ test_file_frame(void)
 	CHECK_STR(pq_last_error(w), "a row without a value for every column");
 	pq_writer_free(w);
 	pq_buf_free(&out);
+	/* a column that does not exist is refused before its definition is read */
+	w = pq_writer_new(cols, 5, &opt, to_buf, &out, &why);
+	pq_put_i64(w, 99, 1);
+	pq_put_null(w, -1);
+	CHECK_STR(pq_last_error(w), "no such column");
+	pq_writer_free(w);
+	pq_buf_free(&out);
 	CHECK(pq_writer_new(cols, 5, &opt, refuse, NULL, &why) == NULL);
 	CHECK_STR(why, "the output failed");
 	cols[1].precision = 39;
