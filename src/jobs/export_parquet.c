@@ -38,7 +38,7 @@ typedef struct ParquetState
 {
 	pq_writer  *pw;
 	MemoryContextCallback cb;
-	pq_kind    *kinds;
+	pq_column_def *defs;		/* each column's Parquet type, fixed at open */
 	StringInfoData tmp;
 	bool		convert;		/* the database is not UTF-8 */
 } ParquetState;
@@ -130,9 +130,7 @@ parquet_open(ExportWriter *w)
 
 	for (int i = 0; i < w->ncols; i++)
 		defs[i] = export_parquet_column(&w->cols[i]);
-	s->kinds = palloc(sizeof(pq_kind) * Max(w->ncols, 1));
-	for (int i = 0; i < w->ncols; i++)
-		s->kinds[i] = defs[i].kind;
+	s->defs = defs;
 	opt.codec = codec_setting();
 	opt.zstd_level = 3;
 	opt.row_group_bytes = (size_t) gemini_export_parquet_row_group_bytes;
@@ -178,6 +176,16 @@ to_decimal(const ExportColumn *c, const pq_column_def *d, Datum v)
 }
 
 static void
+reject_infinite(const ExportColumn *c, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("column \"%s\" holds an infinite %s, which Parquet cannot hold", c->name, what),
+			 errdetail("Parquet's TIMESTAMP and DATE count from 1970 and have no infinity."),
+			 errhint("Export as jsonl.gz, or leave the row out.")));
+}
+
+static void
 parquet_write_row(ExportWriter *w, Datum *values, bool *isnull)
 {
 	ParquetState *s = (ParquetState *) w->state;
@@ -192,7 +200,7 @@ parquet_write_row(ExportWriter *w, Datum *values, bool *isnull)
 			pq_put_null(pw, i);
 			continue;
 		}
-		switch (s->kinds[i])
+		switch (s->defs[i].kind)
 		{
 			case PQ_INT64:
 				pq_put_i64(pw, i, DatumGetInt64(values[i]));
@@ -210,35 +218,17 @@ parquet_write_row(ExportWriter *w, Datum *values, bool *isnull)
 				pq_put_double(pw, i, DatumGetFloat8(values[i]));
 				break;
 			case PQ_DECIMAL:
-				{
-					pq_column_def d = export_parquet_column(c);
-
-					pq_put_i128(pw, i, to_decimal(c, &d, values[i]));
-				}
+				pq_put_i128(pw, i, to_decimal(c, &s->defs[i], values[i]));
 				break;
 			case PQ_TIMESTAMP_US:
-				{
-					Timestamp	ts = DatumGetTimestamp(values[i]);
-
-					if (TIMESTAMP_NOT_FINITE(ts))
-						ereport(ERROR,
-								(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-								 errmsg("column \"%s\" holds an infinite timestamp, which Parquet cannot hold", c->name),
-								 errhint("Export as jsonl.gz, or leave the row out.")));
-					pq_put_i64(pw, i, export_unix_us(ts));
-				}
+				if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(values[i])))
+					reject_infinite(c, "timestamp");
+				pq_put_i64(pw, i, export_unix_us(DatumGetTimestamp(values[i])));
 				break;
 			case PQ_DATE:
-				{
-					DateADT		dt = DatumGetDateADT(values[i]);
-
-					if (DATE_NOT_FINITE(dt))
-						ereport(ERROR,
-								(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-								 errmsg("column \"%s\" holds an infinite date, which Parquet cannot hold", c->name),
-								 errhint("Export as jsonl.gz, or leave the row out.")));
-					pq_put_i32(pw, i, dt + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE));
-				}
+				if (DATE_NOT_FINITE(DatumGetDateADT(values[i])))
+					reject_infinite(c, "date");
+				pq_put_i32(pw, i, DatumGetDateADT(values[i]) + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE));
 				break;
 			default:
 				resetStringInfo(&s->tmp);
