@@ -305,32 +305,34 @@ run_step(Run *r, PipelineStep step, const char *symbol)
 	}
 }
 
+/* The steps in order; pull and transform once per symbol, the others once per run. */
+static const struct
+{
+	PipelineStep step;
+	bool		per_symbol;
+}			run_order[] = {
+	{STEP_PULL, true}, {STEP_QUALITY_RAW, false}, {STEP_TRANSFORM, true},
+	{STEP_QUALITY_CURATED, false}, {STEP_EXPORT, false}
+};
+
+/* Every step; false at the first that fails, or after a quality step a 'fail' rule failed. */
 static bool
 carry_out(Run *r)
 {
-	PipelineRequest *q = &r->req;
+	for (size_t s = 0; s < lengthof(run_order); s++)
+	{
+		int			n = run_order[s].per_symbol ? r->req.nsymbols : 1;
 
-	for (int i = 0; i < q->nsymbols; i++)
-		if (!run_step(r, STEP_PULL, q->symbols[i]))
+		for (int i = 0; i < n; i++)
+			if (!run_step(r, run_order[s].step, run_order[s].per_symbol ? r->req.symbols[i] : NULL))
+				return false;
+		if (r->failed_rule[0])
+		{
+			r->failed_step = step_names[run_order[s].step];
 			return false;
-	if (!run_step(r, STEP_QUALITY_RAW, NULL))
-		return false;
-	if (r->failed_rule[0])
-	{
-		r->failed_step = step_names[STEP_QUALITY_RAW];
-		return false;
+		}
 	}
-	for (int i = 0; i < q->nsymbols; i++)
-		if (!run_step(r, STEP_TRANSFORM, q->symbols[i]))
-			return false;
-	if (!run_step(r, STEP_QUALITY_CURATED, NULL))
-		return false;
-	if (r->failed_rule[0])
-	{
-		r->failed_step = step_names[STEP_QUALITY_CURATED];
-		return false;
-	}
-	return run_step(r, STEP_EXPORT, NULL);
+	return true;
 }
 
 void
