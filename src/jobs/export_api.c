@@ -516,10 +516,9 @@ export_rows(ExportJob *job, TimestampTz first, int64 nhours)
 	}
 	PG_CATCH();
 	{
+		/* (the request of an object still travelling goes at the (sub)transaction's abort: http.c) */
 		if (r.h.active && r.h.o.up != NULL)
 			s3_upload_abort(r.h.o.up);
-		/* the request of an object still travelling goes too */
-		http_prefetch_cancel();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

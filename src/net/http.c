@@ -117,14 +117,22 @@ run_wait_hook(void)
 }
 
 /*
- * On abort, forget requests started ahead: a stashed answer must never
- * stand in for a request of a later transaction (a re-run's PUT of the
- * same key would then not be sent).
+ * On abort, of a transaction or of a subtransaction (an error caught by a
+ * PL/pgSQL EXCEPTION block), forget requests started ahead: a stashed
+ * answer must never stand in for a request made after the error (a re-run's
+ * PUT of the same key would then not be sent).
  */
 static void
 http_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		http_prefetch_cancel();
+}
+
+static void
+http_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
 		http_prefetch_cancel();
 }
 
@@ -136,6 +144,7 @@ http_global_init(void)
 	if (done)
 		return;
 	RegisterXactCallback(http_xact_callback, NULL);
+	RegisterSubXactCallback(http_subxact_callback, NULL);
 	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYSTEM_ERROR),
