@@ -38,6 +38,16 @@ text_or_empty(const char *s)
 	return CStringGetTextDatum(s ? s : "");
 }
 
+/* An error as the three parameters sqlstate, message, detail at v[0..2] (all NULL without one). */
+static void
+put_error(Datum *v, char *n, const ErrorData *err)
+{
+	v[0] = CStringGetTextDatum(err ? unpack_sql_state(err->sqlerrcode) : "");
+	v[1] = text_or_empty(err ? err->message : NULL);
+	v[2] = text_or_empty(err ? err->detail : NULL);
+	n[0] = n[1] = n[2] = err ? ' ' : 'n';
+}
+
 void
 runs_mark_interrupted(void)
 {
@@ -90,11 +100,7 @@ runs_step_end(int64 run_id, const char *step, const char *symbol, int attempt,
 	v[3] = Int32GetDatum(attempt);
 	v[4] = Int64GetDatum(rows);
 	n[4] = ok ? ' ' : 'n';
-	v[5] = CStringGetTextDatum(err ? unpack_sql_state(err->sqlerrcode) : "");
-	v[6] = text_or_empty(err ? err->message : NULL);
-	v[7] = text_or_empty(err ? err->detail : NULL);
-	if (err == NULL)
-		n[5] = n[6] = n[7] = 'n';
+	put_error(&v[5], &n[5], err);
 	exec("UPDATE gemini.run_steps SET finished_at = pg_catalog.clock_timestamp(), rows = $5,"
 		 " sqlstate = $6, message = $7, detail = NULLIF($8, '')"
 		 " WHERE run_id = $1 AND step = $2 AND symbol = $3 AND attempt = $4",
@@ -113,12 +119,8 @@ runs_finish(int64 run_id, bool ok, const char *failed_step, const char *failed_r
 	v[1] = CStringGetTextDatum(ok ? "succeeded" : "failed");
 	v[2] = text_or_empty(failed_step);
 	v[3] = text_or_empty(failed_rule);
-	v[4] = CStringGetTextDatum(err ? unpack_sql_state(err->sqlerrcode) : "");
-	v[5] = text_or_empty(err ? err->message : NULL);
-	v[6] = text_or_empty(err ? err->detail : NULL);
+	put_error(&v[4], &n[4], err);
 	v[7] = CStringGetTextDatum(rows_json);
-	if (err == NULL)
-		n[4] = n[5] = n[6] = 'n';
 	exec("UPDATE gemini.runs SET status = $2, finished_at = pg_catalog.clock_timestamp(), pid = NULL,"
 		 " failed_step = NULLIF($3, ''), failed_rule = NULLIF($4, ''), sqlstate = $5, message = $6,"
 		 " detail = NULLIF($7, ''), rows = $8::jsonb WHERE run_id = $1",
