@@ -895,18 +895,16 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     cur timestamptz := pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC');
-    n bigint := 0;
+    n bigint;
 BEGIN
     IF pg_catalog.current_setting('gemini_etl.s3_bucket') = ''
        OR NOT EXISTS (SELECT 1 FROM gemini.stream_status WHERE state = 'streaming') THEN
         RETURN 0;
     END IF;
-    SELECT n + COALESCE(pg_catalog.sum(e.rows), 0) INTO n
-      FROM @extschema@.gemini_export_s3('gemini.trades', cur, cur + interval '1 hour',
-                                   pg_catalog.current_setting('gemini_etl.pipeline_export_format')) e;
-    SELECT n + COALESCE(pg_catalog.sum(e.rows), 0) INTO n
-      FROM @extschema@.gemini_export_s3('gemini.book_changes', cur, cur + interval '1 hour',
-                                   pg_catalog.current_setting('gemini_etl.pipeline_export_format')) e;
+    SELECT COALESCE(pg_catalog.sum(e.rows), 0) INTO n
+      FROM pg_catalog.unnest(ARRAY['gemini.trades', 'gemini.book_changes']::regclass[]) t,
+           @extschema@.gemini_export_s3(t, cur, cur + interval '1 hour',
+                                        pg_catalog.current_setting('gemini_etl.pipeline_export_format')) e;
     RETURN n;
 END
 $$;
