@@ -436,32 +436,33 @@ s3_multipart_begin(const S3Target *t, const char *key, const char *content_type)
 	return pstrdup(id);
 }
 
+/* Start the PUT of a whole object (part_no 0) or of a part; s3_part_finish completes either. */
+static void
+pending_start(const S3Target *t, const char *key, const char *query, int part_no, const char *data,
+			  size_t len, const char *content_type, S3PendingPart *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->url = s3_url(t, key, query);
+	p->key = key;
+	p->part_no = part_no;
+	s3_request(t, "PUT", p->url, data, len, true, content_type, &p->req, p->headers);
+	http_request_start(&p->req);
+	p->active = true;
+}
+
 void
 s3_part_start(const S3Target *t, const char *key, const char *upload_id, int part_no,
 			  const char *data, size_t len, S3PendingPart *p)
 {
-	char	   *q = psprintf("partNumber=%d&uploadId=%s", part_no, qvalue(upload_id));
-
-	memset(p, 0, sizeof(*p));
-	p->url = s3_url(t, key, q);
-	p->key = key;
-	p->part_no = part_no;
-	s3_request(t, "PUT", p->url, data, len, true, NULL, &p->req, p->headers);
-	http_request_start(&p->req);
-	p->active = true;
+	pending_start(t, key, psprintf("partNumber=%d&uploadId=%s", part_no, qvalue(upload_id)), part_no,
+				  data, len, NULL, p);
 }
 
 void
 s3_put_start(const S3Target *t, const char *key, const char *data, size_t len,
 			 const char *content_type, S3PendingPart *p)
 {
-	memset(p, 0, sizeof(*p));
-	p->url = s3_url(t, key, NULL);
-	p->key = key;
-	p->part_no = 0;
-	s3_request(t, "PUT", p->url, data, len, true, content_type, &p->req, p->headers);
-	http_request_start(&p->req);
-	p->active = true;
+	pending_start(t, key, NULL, 0, data, len, content_type, p);
 }
 
 void
