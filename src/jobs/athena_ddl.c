@@ -143,7 +143,7 @@ first_day(const char *source)
 		StringInfoData b;
 
 		initStringInfo(&b);
-		export_append_timestamp(&b, week_ago - ((week_ago % USECS_PER_DAY) + USECS_PER_DAY) % USECS_PER_DAY);
+		export_append_timestamp(&b, export_floor(week_ago, USECS_PER_DAY));
 		b.data[10] = '\0';
 		day = b.data;
 	}

@@ -93,6 +93,8 @@ extern uint64 gz_estimate(const GzOut *g);
 /* ---------- export_value.c: values as text ---------- */
 /* Epoch milliseconds (floor), as OpenCSVSerde reads TIMESTAMP. */
 extern void export_append_epoch_ms(StringInfo buf, TimestampTz ts);
+/* ts rounded down to a multiple of unit (USECS_PER_HOUR, USECS_PER_DAY), before 2000 too. */
+extern TimestampTz export_floor(TimestampTz ts, int64 unit);
 /* Microseconds since 1970-01-01 00:00 UTC of a finite timestamp. */
 extern int64 export_unix_us(Timestamp ts);
 /* YYYY-MM-DD HH:MM:SS[.ffffff] in UTC (java.sql.Timestamp's form). */

@@ -95,12 +95,6 @@ typedef struct HourPart
 	char		sha256[65];
 } HourPart;
 
-static TimestampTz
-floor_hour(TimestampTz ts)
-{
-	return ts - (((ts % USECS_PER_HOUR) + USECS_PER_HOUR) % USECS_PER_HOUR);
-}
-
 static char *
 hour_prefix(const ExportJob *job, TimestampTz hour)
 {
@@ -166,7 +160,7 @@ object_close(OpenObject *o)
 static void
 delete_stale(ExportJob *job, TimestampTz hour, const char *hprefix, List *parts)
 {
-	TimestampTz day = hour - (((hour % USECS_PER_DAY) + USECS_PER_DAY) % USECS_PER_DAY);
+	TimestampTz day = export_floor(hour, USECS_PER_DAY);
 	size_t		plen = strlen(hprefix);
 	List	   *keys;
 	ListCell   *lc;
@@ -422,7 +416,7 @@ export_receive(TupleTableSlot *slot, DestReceiver *self)
 	TimestampTz rh;
 
 	slot_getallattrs(slot);
-	rh = floor_hour(DatumGetTimestampTz(slot->tts_values[job->time_col]));
+	rh = export_floor(DatumGetTimestampTz(slot->tts_values[job->time_col]), USECS_PER_HOUR);
 	if (!h->active || rh != h->hour)
 	{
 		if (h->active)
@@ -566,7 +560,7 @@ export_hours(Oid relid, TimestampTz start, TimestampTz end, const char *format, 
 				 errmsg("the export interval must be finite and end after it starts"),
 				 errdetail("interval_start must be before interval_end; both are needed."),
 				 errhint("For example: gemini_export_s3('gemini.trades', '2026-11-24 00:00+00', '2026-11-25 00:00+00').")));
-	first = floor_hour(start);
+	first = export_floor(start, USECS_PER_HOUR);
 	nhours = (end - first + USECS_PER_HOUR - 1) / USECS_PER_HOUR;
 	if (nhours > MAX_HOURS)
 		ereport(ERROR,

@@ -82,6 +82,13 @@ export_column_init(ExportColumn *c, Oid typid, int32 typmod, bool notnull, const
 	fmgr_info(outfn, &c->out);
 }
 
+TimestampTz
+export_floor(TimestampTz ts, int64 unit)
+{
+	/* the C remainder of a negative time (before 2000) is negative */
+	return ts - (((ts % unit) + unit) % unit);
+}
+
 int64
 export_unix_us(Timestamp ts)
 {
