@@ -218,10 +218,78 @@ export_query_parquet(const S3Target *t, const char *key, const char *query, uint
 	return r.rows;
 }
 
+/*
+ * Run the query through COPY with its options into a temporary file, then
+ * stream the file to key; returns rows, sets bytes, etag, sha256.
+ */
+static uint64
+export_query_copy(const S3Target *t, const char *key, RawStmt *stmt, const char *query, List *copy_options,
+				  uint64 *bytes, char *etag, char *sha256)
+{
+	static int	counter = 0;
+	char		dir[MAXPGPATH],
+				path[MAXPGPATH];
+	uint64		rows = 0;
+
+	snprintf(dir, sizeof(dir), "%s/base/%s", DataDir, PG_TEMP_FILES_DIR);
+	if (MakePGDirectory(dir) < 0 && errno != EEXIST)
+		ereport(ERROR, (errcode_for_file_access(), errmsg("could not create directory \"%s\": %m", dir)));
+	snprintf(path, sizeof(path), "%s/%sgemini_s3.%d.%d", dir, PG_TEMP_FILE_PREFIX, MyProcPid, counter++);
+
+	PG_TRY();
+	{
+		ParseState *pstate = make_parsestate(NULL);
+		CopyToState cstate;
+		FILE	   *f;
+		S3Upload   *up = NULL;
+		char	   *buf;
+		size_t		n;
+
+		pstate->p_sourcetext = query;
+		cstate = BeginCopyTo(pstate, NULL, stmt, InvalidOid, path, false, NIL,
+							 copy_options);
+		rows = DoCopyTo(cstate);
+		EndCopyTo(cstate);
+
+		f = AllocateFile(path, PG_BINARY_R);
+		if (f == NULL)
+			ereport(ERROR, (errcode_for_file_access(), errmsg("could not open \"%s\": %m", path)));
+		buf = palloc(READ_CHUNK);
+		PG_TRY();
+		{
+			up = s3_upload_begin(t, key, "application/octet-stream");
+			while ((n = fread(buf, 1, READ_CHUNK, f)) > 0)
+			{
+				s3_upload_write(up, buf, n);
+				CHECK_FOR_INTERRUPTS();
+			}
+			if (ferror(f))
+				ereport(ERROR, (errcode_for_file_access(), errmsg("could not read \"%s\": %m", path)));
+			*bytes = s3_upload_bytes(up);
+			s3_upload_finish(up, etag, sha256);
+			up = NULL;
+		}
+		PG_CATCH();
+		{
+			if (up != NULL)
+				s3_upload_abort(up);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		FreeFile(f);
+	}
+	PG_FINALLY();
+	{
+		(void) unlink(path);
+	}
+	PG_END_TRY();
+
+	return rows;
+}
+
 Datum
 gemini_query_export_to_s3(PG_FUNCTION_ARGS)
 {
-	static int	counter = 0;
 	const char *query,
 			   *bucket,
 			   *key,
@@ -231,8 +299,6 @@ gemini_query_export_to_s3(PG_FUNCTION_ARGS)
 			   *copy_options;
 	ErrorContextCallback ctx;
 	S3Target   *t;
-	char		dir[MAXPGPATH],
-				path[MAXPGPATH];
 	uint64		rows = 0,
 				bytes = 0;
 	char		etag[S3_ETAG_LEN],
@@ -278,65 +344,10 @@ gemini_query_export_to_s3(PG_FUNCTION_ARGS)
 				 errhint("Pass one SELECT (or INSERT/UPDATE/DELETE ... RETURNING).")));
 	t = s3_target_open(bucket, region);
 	if (wants_parquet(copy_options))
-	{
 		rows = export_query_parquet(t, key, query, &bytes, etag, sha256);
-		goto done;
-	}
+	else
+		rows = export_query_copy(t, key, linitial_node(RawStmt, stmts), query, copy_options, &bytes, etag, sha256);
 
-	snprintf(dir, sizeof(dir), "%s/base/%s", DataDir, PG_TEMP_FILES_DIR);
-	if (MakePGDirectory(dir) < 0 && errno != EEXIST)
-		ereport(ERROR, (errcode_for_file_access(), errmsg("could not create directory \"%s\": %m", dir)));
-	snprintf(path, sizeof(path), "%s/%sgemini_s3.%d.%d", dir, PG_TEMP_FILE_PREFIX, MyProcPid, counter++);
-
-	PG_TRY();
-	{
-		ParseState *pstate = make_parsestate(NULL);
-		CopyToState cstate;
-		FILE	   *f;
-		S3Upload   *up = NULL;
-		char	   *buf;
-		size_t		n;
-
-		pstate->p_sourcetext = query;
-		cstate = BeginCopyTo(pstate, NULL, linitial_node(RawStmt, stmts), InvalidOid, path, false, NIL,
-							 copy_options);
-		rows = DoCopyTo(cstate);
-		EndCopyTo(cstate);
-
-		f = AllocateFile(path, PG_BINARY_R);
-		if (f == NULL)
-			ereport(ERROR, (errcode_for_file_access(), errmsg("could not open \"%s\": %m", path)));
-		buf = palloc(READ_CHUNK);
-		PG_TRY();
-		{
-			up = s3_upload_begin(t, key, "application/octet-stream");
-			while ((n = fread(buf, 1, READ_CHUNK, f)) > 0)
-			{
-				s3_upload_write(up, buf, n);
-				CHECK_FOR_INTERRUPTS();
-			}
-			if (ferror(f))
-				ereport(ERROR, (errcode_for_file_access(), errmsg("could not read \"%s\": %m", path)));
-			bytes = s3_upload_bytes(up);
-			s3_upload_finish(up, etag, sha256);
-			up = NULL;
-		}
-		PG_CATCH();
-		{
-			if (up != NULL)
-				s3_upload_abort(up);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-		FreeFile(f);
-	}
-	PG_FINALLY();
-	{
-		(void) unlink(path);
-	}
-	PG_END_TRY();
-
-done:
 	record_object(t, key, query, options, bytes, rows, etag, sha256);
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
