@@ -16,6 +16,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "jobs/export.h"
 #include "jobs/gemini_api.h"
 #include "jobs/pipeline.h"
 #include "jobs/privilege.h"
@@ -75,7 +76,7 @@ gemini_run_pipeline_internal(PG_FUNCTION_ARGS)
 	BgwHandleStatus status;
 	pid_t		pid;
 	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz hour = now - (now % USECS_PER_HOUR);
+	TimestampTz hour = export_floor(now, USECS_PER_HOUR);
 	int64		run_id;
 	const char *trigger = PG_ARGISNULL(3) ? "manual" : text_to_cstring(PG_GETARG_TEXT_PP(3));
 
