@@ -49,3 +49,21 @@ store_private_lock(uint32 lock_class, uint32 key, bool session)
 	make_tag(&tag, lock_class, key);
 	(void) LockAcquire(&tag, ExclusiveLock, session, false);
 }
+
+bool
+store_private_lock_mode(uint32 lock_class, uint32 key, LOCKMODE mode, bool wait)
+{
+	LOCKTAG		tag;
+
+	make_tag(&tag, lock_class, key);
+	return LockAcquire(&tag, mode, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+void
+store_private_unlock_mode(uint32 lock_class, uint32 key, LOCKMODE mode)
+{
+	LOCKTAG		tag;
+
+	make_tag(&tag, lock_class, key);
+	(void) LockRelease(&tag, mode, false);
+}

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "storage/lockdefs.h"
 #include "utils/date.h"
 #include "utils/timestamp.h"
 
@@ -39,6 +40,12 @@ extern bool store_try_private_lock(uint32 lock_class, uint32 key, bool session);
 extern void store_release_private_lock(uint32 lock_class, uint32 key, bool session);
 /* Wait for the lock (a query cancel ends the wait). */
 extern void store_private_lock(uint32 lock_class, uint32 key, bool session);
+/*
+ * A transaction lock in a mode (ShareLock, ExclusiveLock...); without wait,
+ * false when it is not free.  It may be released before the transaction ends.
+ */
+extern bool store_private_lock_mode(uint32 lock_class, uint32 key, LOCKMODE mode, bool wait);
+extern void store_private_unlock_mode(uint32 lock_class, uint32 key, LOCKMODE mode);
 
 /* --- exports_sink.c: gemini.exports (as the extension's owner) --- */
 typedef struct StoreExport
