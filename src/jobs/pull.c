@@ -227,7 +227,7 @@ store_page(PullState *st, gp_trades_page *page, int64 now_ms)
 	{
 		store_ensure_day_partitions("gemini.trades", first_day, last_day);
 		store_trades(st->symbol, "rest", st->run_id, batch, nbatch,
-					 &st->rec.trades_new, &st->rec.trades_updated);
+					 &st->rec.trades_new, &st->rec.trades_updated, NULL);
 	}
 	st->rec.trades_seen += page->n;
 	pfree(batch);

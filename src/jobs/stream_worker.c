@@ -35,8 +35,9 @@
  * is the nearest real deadline (a flush only when rows are buffered, the
  * status write, the watchdog, the backfill's pacing), so an idle stream
  * sleeps; no transaction is open while it waits.  Rows are flushed as one
- * transaction every gemini_etl.stream_flush_ms or every
- * gemini_etl.stream_flush_rows rows.  When more than
+ * transaction as soon as the socket has nothing more to read, and under
+ * load at least every gemini_etl.stream_flush_ms or every
+ * gemini_etl.stream_flush_rows rows (see flush_due).  When more than
  * gemini_etl.stream_max_buffer bytes are waiting, it stops reading the
  * socket until a flush (TCP then pushes back on the server); a single
  * message over gemini_etl.ws_max_message_bytes is dead-lettered and the
@@ -80,6 +81,7 @@
 #include "gemini_ws.h"
 #include "net/ws.h"
 #include "jobs/book.h"
+#include "jobs/candle_agg.h"
 #include "jobs/gemini_api.h"
 #include "jobs/privilege.h"
 #include "jobs/stream.h"
@@ -104,11 +106,9 @@ typedef struct SymState
 	StoreTrade *trades;			/* buffered, in the flush context */
 	int			ntrades;
 	int			cap;
-	TimestampTz *minutes;		/* minutes touched since the last candle
-								 * recompute (TopMemoryContext: kept across
-								 * flushes) */
-	int			nminutes;
-	int			capm;
+	CandleAgg  *candles;		/* computed 1-minute candles (TopMemoryContext) */
+	bool	   *stored;			/* flush: which buffered trades it stored */
+	int64		updated;		/* flush: stored trades it marked broken */
 	int64		max_tid;
 	TimestampTz max_tid_time;
 	/* REST backfill of this connection */
@@ -233,8 +233,6 @@ add_trade(SymState *s, const gw_trade *t, const char *raw, size_t len)
 	MemoryContext old;
 	int64		now_ms = gemini_timestamptz_to_ms(GetCurrentTimestamp());
 	TimestampTz ts;
-	TimestampTz minute;
-	bool		seen = false;
 
 	if (t->timestampms < EARLIEST_MS || t->timestampms > now_ms + MAX_AHEAD_MS)
 	{
@@ -260,19 +258,6 @@ add_trade(SymState *s, const gw_trade *t, const char *raw, size_t len)
 	{
 		s->max_tid = t->tid;
 		s->max_tid_time = ts;
-	}
-	minute = ts - (ts % USECS_PER_MINUTE) - (ts % USECS_PER_MINUTE < 0 ? USECS_PER_MINUTE : 0);
-	for (int i = s->nminutes - 1; i >= 0 && !seen; i--)
-		seen = s->minutes[i] == minute;
-	if (!seen)
-	{
-		if (s->nminutes == s->capm)
-		{
-			s->capm = s->capm ? s->capm * 2 : 16;
-			s->minutes = s->minutes ? repalloc(s->minutes, sizeof(TimestampTz) * s->capm)
-				: MemoryContextAlloc(TopMemoryContext, sizeof(TimestampTz) * s->capm);
-		}
-		s->minutes[s->nminutes++] = minute;
 	}
 	if (st.delta.last_event_at < ts)
 		st.delta.last_event_at = ts;
@@ -318,6 +303,51 @@ reset_buffers(void)
 	st.buffered_rows = 0;
 }
 
+/* ---------- computed candles (candle_agg.c) ---------- */
+
+static bool
+candles_pending(void)
+{
+	for (int i = 0; i < st.nsymbols; i++)
+		if (candle_agg_pending(st.sym[i].candles))
+			return true;
+	return false;
+}
+
+/* In the flush's transaction: the candles that are behind; whether any were. */
+static bool
+write_candles(void)
+{
+	bool		any = false;
+
+	for (int i = 0; i < st.nsymbols; i++)
+		if (candle_agg_pending(st.sym[i].candles))
+		{
+			candle_agg_write(st.sym[i].candles);
+			any = true;
+		}
+	return any;
+}
+
+/* After the flush committed: its stored trades into the candles. */
+static void
+candles_add_committed(void)
+{
+	for (int i = 0; i < st.nsymbols; i++)
+	{
+		SymState   *s = &st.sym[i];
+
+		for (int k = 0; s->stored && k < s->ntrades; k++)
+		{
+			if (s->stored[k])
+				candle_agg_add(s->candles, &s->trades[k]);
+			else if (s->updated > 0 && s->trades[k].broken)
+				candle_agg_touch(s->candles, s->trades[k].traded_at);	/* marked broken */
+		}
+		s->stored = NULL;
+	}
+}
+
 /* ---------- flush: one short transaction ---------- */
 
 
@@ -341,6 +371,14 @@ flush(const char *state, const char *error)
 	spi_xact_begin();
 	pgstat_report_activity(STATE_RUNNING, "gemini_etl stream flush");
 
+	/*
+	 * Candles first, before this flush's trades are in the table (see
+	 * candle_agg.c), at most once a second while streaming: they lag the
+	 * trades by a second at most.
+	 */
+	if (!streaming || TimestampDifferenceExceeds(st.last_candles, now, CANDLES_EVERY_MS))
+		recomputed = write_candles();
+
 	for (int i = 0; i < st.nsymbols; i++)
 	{
 		SymState   *s = &st.sym[i];
@@ -349,6 +387,8 @@ flush(const char *state, const char *error)
 		DateADT		lo = 0,
 					hi = 0;
 
+		s->stored = NULL;
+		s->updated = 0;
 		if (s->ntrades > 0)
 		{
 			for (int k = 0; k < s->ntrades; k++)
@@ -361,7 +401,9 @@ flush(const char *state, const char *error)
 					hi = day;
 			}
 			store_ensure_day_partitions("gemini.trades", lo, hi);
-			store_trades(s->symbol, "ws", 0, s->trades, s->ntrades, &inserted, &updated);
+			s->stored = MemoryContextAlloc(st.flush_cxt, sizeof(bool) * s->ntrades);
+			store_trades(s->symbol, "ws", 0, s->trades, s->ntrades, &inserted, &updated, s->stored);
+			s->updated = updated;
 			d.trades_written += inserted;
 
 			/*
@@ -371,20 +413,6 @@ flush(const char *state, const char *error)
 			 */
 			if (s->caught_up)
 				store_set_watermark(s->symbol, s->max_tid, s->max_tid_time, 0);
-		}
-
-		/*
-		 * Candles are recomputed from gemini.trades for the touched minutes
-		 * at most once a second (and at the last flush): a burst inside one
-		 * minute would otherwise re-aggregate that whole minute at every
-		 * flush.  They lag the trades by a second at most.
-		 */
-		if (s->nminutes > 0 &&
-			(!streaming || TimestampDifferenceExceeds(st.last_candles, now, CANDLES_EVERY_MS)))
-		{
-			store_computed_candles(s->symbol, s->minutes, s->nminutes);
-			s->nminutes = 0;
-			recomputed = true;
 		}
 		if (s->book.top_changed && s->book.ready)
 		{
@@ -433,8 +461,23 @@ flush(const char *state, const char *error)
 	st.backoff_dirty = false;
 	st.pending_error[0] = '\0';
 	if (recomputed)
+	{
 		st.last_candles = now;
+		for (int i = 0; i < st.nsymbols; i++)
+			candle_agg_written(st.sym[i].candles);
+	}
+	candles_add_committed();
 	reset_buffers();
+
+	/* the last flush: its own trades' candles too, in a transaction of their own */
+	if (!streaming && candles_pending())
+	{
+		spi_xact_begin();
+		(void) write_candles();
+		spi_xact_commit(cxt);
+		for (int i = 0; i < st.nsymbols; i++)
+			candle_agg_written(st.sym[i].candles);
+	}
 	st.last_flush = st.last_status = GetCurrentTimestamp();
 	return wanted;
 }
@@ -442,16 +485,21 @@ flush(const char *state, const char *error)
 static bool
 candles_due(TimestampTz now)
 {
-	for (int i = 0; i < st.nsymbols; i++)
-		if (st.sym[i].nminutes > 0)
-			return TimestampDifferenceExceeds(st.last_candles, now, CANDLES_EVERY_MS);
-	return false;
+	return candles_pending() && TimestampDifferenceExceeds(st.last_candles, now, CANDLES_EVERY_MS);
 }
 
+/*
+ * Adaptive batching: rows are committed as soon as the socket has nothing
+ * more to read, so at a low rate each event is visible a commit after it
+ * arrived; under load, events keep arriving while a flush commits, the next
+ * flush takes all of them, and batches grow by themselves up to
+ * stream_flush_rows or stream_flush_ms.
+ */
 static bool
-flush_due(TimestampTz now)
+flush_due(WsClient *c, TimestampTz now)
 {
 	return st.buffered_rows >= gemini_stream_flush_rows ||
+		(st.buffered_rows > 0 && !ws_input_pending(c)) ||
 		(st.buffered_rows > 0 && TimestampDifferenceExceeds(st.last_flush, now, gemini_stream_flush_ms)) ||
 		TimestampDifferenceExceeds(st.last_status, now, STATUS_EVERY_MS) ||
 		candles_due(now);
@@ -675,7 +723,7 @@ service_during_request(void *arg)
 		drop = pump(current, now);
 		if (drop && !st.hook_drop[0])
 			strlcpy(st.hook_drop, drop, sizeof(st.hook_drop));
-		if (flush_due(now) && !flush("streaming", NULL))
+		if (flush_due(current, now) && !flush("streaming", NULL))
 			strlcpy(st.hook_drop, "stopping", sizeof(st.hook_drop));
 	}
 	PG_CATCH();
@@ -749,6 +797,20 @@ backfill_failed(SymState *s)
  * backfilling, when the REST pacing and its retry time allow.  Returns how
  * long until one would (ms), or -1 when no backfill is left.
  */
+/*
+ * One page of s's backfill; false when it is done.  The backfill computes
+ * the candles of its own minutes from the table, so the stream's kept
+ * candles of the symbol are read afresh.
+ */
+static bool
+backfill_step_done(SymState *s)
+{
+	bool		more = gemini_backfill_step(s->backfill, s->first_live_tid);
+
+	candle_agg_invalidate(s->candles);
+	return more;
+}
+
 static long
 backfill_step(void)
 {
@@ -773,7 +835,7 @@ backfill_step(void)
 		{
 			if (s->backfill == NULL)
 				s->backfill = gemini_backfill_begin(s->symbol);
-			else if (!gemini_backfill_step(s->backfill, s->first_live_tid))
+			else if (!backfill_step_done(s))
 			{
 				Backfill   *b = s->backfill;
 
@@ -827,9 +889,8 @@ wait_ms(WsClient *c, long silence_ms, long backfill_wait, TimestampTz now)
 		t = Min(t, gemini_stream_flush_ms - TimestampDifferenceMilliseconds(st.last_flush, now));
 	t = Min(t, STATUS_EVERY_MS - TimestampDifferenceMilliseconds(st.last_status, now));
 	t = Min(t, silence_ms - TimestampDifferenceMilliseconds(st.last_message_at, now));
-	for (int i = 0; i < st.nsymbols; i++)
-		if (st.sym[i].nminutes > 0)
-			t = Min(t, CANDLES_EVERY_MS - TimestampDifferenceMilliseconds(st.last_candles, now));
+	if (candles_pending())
+		t = Min(t, CANDLES_EVERY_MS - TimestampDifferenceMilliseconds(st.last_candles, now));
 	if (backfill_wait >= 0)
 		t = Min(t, backfill_wait);
 	return Max(t, 0);
@@ -961,7 +1022,7 @@ run_connection(bool *stop)
 		}
 
 		now = GetCurrentTimestamp();
-		if (flush_due(now) && !flush("streaming", NULL))
+		if (flush_due(current, now) && !flush("streaming", NULL))
 		{
 			*stop = true;
 			break;
@@ -1015,7 +1076,10 @@ load_stream(int32 stream_id)
 			deconstruct_array(syms, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &n);
 			st.nsymbols = Min(n, MAX_SYMBOLS);
 			for (int i = 0; i < st.nsymbols; i++)
+			{
 				strlcpy(st.sym[i].symbol, TextDatumGetCString(elems[i]), sizeof(st.sym[i].symbol));
+				st.sym[i].candles = candle_agg_create(TopMemoryContext, st.sym[i].symbol);
+			}
 			deconstruct_array(chans, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &n);
 			for (int i = 0; i < n; i++)
 			{

@@ -521,6 +521,21 @@ ws_queued_bytes(WsClient *c)
 }
 
 bool
+ws_input_pending(WsClient *c)
+{
+	struct pollfd pfd;
+
+	if (c->queued_bytes > 0)
+		return true;
+	if (c->wsi == NULL || c->state != WS_OPEN)
+		return false;
+	pfd.fd = lws_get_socket_fd(c->wsi);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return pfd.fd >= 0 && poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN);
+}
+
+bool
 ws_oversize(WsClient *c, const char **prefix, size_t *prefix_len, size_t *bytes_seen)
 {
 	if (!c->oversize)

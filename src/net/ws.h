@@ -53,6 +53,8 @@ extern bool ws_send_text(WsClient *c, const char *text);
 extern const char *ws_next_frame(WsClient *c, size_t *len);
 /* Bytes of received frames waiting to be taken (for backpressure). */
 extern size_t ws_queued_bytes(WsClient *c);
+/* Is there more to read: whole frames queued, or bytes waiting on the socket? */
+extern bool ws_input_pending(WsClient *c);
 
 /*
  * Whether the connection was closed because a message grew past

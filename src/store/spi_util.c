@@ -4,6 +4,9 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
+#include "utils/lsyscache.h"
+
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "catalog/pg_type.h"
@@ -113,4 +116,10 @@ spi_xact_commit(MemoryContext back_to)
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(back_to);
+}
+
+Oid
+store_gemini_relid(const char *name)
+{
+	return get_relname_relid(name, get_namespace_oid("gemini", false));
 }

@@ -26,4 +26,7 @@ extern Datum spi_text_array(const char *const *strs, int n, size_t stride);
 extern void spi_xact_begin(void);
 extern void spi_xact_commit(MemoryContext back_to);
 
+/* The OID of the extension's table gemini.<name> (InvalidOid when missing). */
+extern Oid	store_gemini_relid(const char *name);
+
 #endif

@@ -72,10 +72,12 @@ extern void store_export(const StoreExport *e);
 /* --- trades_sink.c --- */
 /*
  * Insert trades (any order); a stored trade that comes back broken is
- * marked broken.  Partitions must exist.  Adds to *inserted and *updated.
+ * marked broken.  Partitions must exist.  Adds to *inserted and *updated;
+ * stored (n flags, or NULL) says which of the trades this call inserted.
  */
 extern void store_trades(const char *symbol, const char *source, int64 run_id,
-						 const StoreTrade *trades, int n, int64 *inserted, int64 *updated);
+						 const StoreTrade *trades, int n, int64 *inserted, int64 *updated,
+						 bool *stored);
 
 /* --- raw_pages.c --- */
 extern void store_raw_page(int64 run_id, int page_no, TimestampTz fetched_at, const char *endpoint,
@@ -181,6 +183,33 @@ extern void store_top_of_book(const char *symbol, const char *bid, const char *b
 							  const char *ask, const char *ask_size, TimestampTz at);
 extern void store_dead_letter(int stream_id, const char *reason, const char *raw, size_t raw_len);
 extern void store_computed_candles(const char *symbol, const TimestampTz *minutes, int n);
+
+/*
+ * A 1-minute candle with the trades that open and close it, so that later
+ * trades can be merged into it (jobs/candle_agg.c).  Numerics are Datums.
+ */
+typedef struct StoreMinuteCandle
+{
+	TimestampTz minute;
+	TimestampTz open_at;
+	int64		open_tid;
+	Datum		open;
+	TimestampTz close_at;
+	int64		close_tid;
+	Datum		close;
+	Datum		high;
+	Datum		low;
+	Datum		volume;
+} StoreMinuteCandle;
+/*
+ * The candles of these minutes computed from the unbroken trades stored
+ * (minutes without any are left out); values are copied into `into`.
+ * Returns how many, in *out.
+ */
+extern int	store_candles_from_trades(const char *symbol, const TimestampTz *minutes, int n,
+									  MemoryContext into, StoreMinuteCandle **out);
+/* Upsert computed 1-minute candles (rows that did not change are left alone). */
+extern void store_candles_write(const char *symbol, const StoreMinuteCandle *c, int n);
 extern void store_stream_status(int stream_id, const StreamStatusDelta *d);
 extern bool store_stream_wanted(int stream_id);
 extern void store_stream_backoff(int stream_id, int failures, TimestampTz retry_at);

@@ -3,9 +3,11 @@
  *	  What a stream's flush writes besides trades: order-book changes, the
  *	  top of book, dead letters, computed candles and the stream's status.
  *
- * Book changes go in as one INSERT ... SELECT FROM unnest(arrays) per flush.
- * (A multi-array unnest() in FROM is parser syntax that only the bare name
- * gets; it is safe bare because every caller pins search_path.)
+ * Book changes have no key: they are written the way COPY writes
+ * (bulk_insert.c), or, when the table asks for more than that (a trigger
+ * of the user's, say), as one INSERT ... SELECT FROM unnest(arrays) per
+ * flush.  (A multi-array unnest() in FROM is parser syntax that only the
+ * bare name gets; it is safe bare because every caller pins search_path.)
  * Candles are recomputed from gemini.trades for the minutes a flush touched,
  * so a late trade (from the websocket or the REST backfill) updates its
  * candle and a candle always agrees with the trades table.
@@ -16,10 +18,13 @@
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/numeric.h"
 
 #include "mb/pg_wchar.h"
 
 #include "gemini_parse.h"
+#include "store/bulk_insert.h"
 #include "store/store.h"
 #include "store/spi_util.h"
 
@@ -28,6 +33,54 @@ static SPIPlanPtr top_plan = NULL;
 static SPIPlanPtr dead_plan = NULL;
 static SPIPlanPtr status_plan = NULL;
 static SPIPlanPtr desired_plan = NULL;
+static SPIPlanPtr candles_plan = NULL;
+
+/* The direct path; false when the table needs the INSERT (nothing written). */
+static bool
+store_book_changes_direct(int stream_id, const StoreBookChange *c, int n)
+{
+	static const BulkColumn cols[] = {
+		{"symbol", TEXTOID}, {"received_at", TIMESTAMPTZOID}, {"side", TEXTOID},
+		{"price", NUMERICOID}, {"size", NUMERICOID}, {"snapshot", BOOLOID},
+		{"update_id", INT8OID}, {"stream_id", INT4OID}
+	};
+	BulkInsert *b = bulk_insert_open(store_gemini_relid("book_changes"), cols, lengthof(cols));
+	Datum		bid = CStringGetTextDatum("bid");
+	Datum		ask = CStringGetTextDatum("ask");
+	Datum		values[8];
+	bool		isnull[8] = {0};
+	const char *symbol = NULL;
+
+	if (b == NULL)
+		return false;
+	values[7] = Int32GetDatum(stream_id);
+	for (int i = 0; i < n; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(bulk_insert_row_context(b));
+
+		/* a flush holds a few symbols: one text datum per run of the same one */
+		if (symbol == NULL || strcmp(symbol, c[i].symbol) != 0)
+		{
+			MemoryContextSwitchTo(old);
+			symbol = c[i].symbol;
+			values[0] = CStringGetTextDatum(symbol);
+			MemoryContextSwitchTo(bulk_insert_row_context(b));
+		}
+		values[1] = TimestampTzGetDatum(c[i].received_at);
+		values[2] = c[i].is_bid ? bid : ask;
+		values[3] = DirectFunctionCall3(numeric_in, CStringGetDatum(c[i].price),
+										ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		values[4] = DirectFunctionCall3(numeric_in, CStringGetDatum(c[i].size),
+										ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		values[5] = BoolGetDatum(c[i].snapshot);
+		values[6] = Int64GetDatum(c[i].update_id);
+		isnull[6] = c[i].update_id == 0;
+		MemoryContextSwitchTo(old);
+		bulk_insert_row(b, values, isnull);
+	}
+	bulk_insert_close(b);
+	return true;
+}
 
 void
 store_book_changes(int stream_id, const StoreBookChange *c, int n)
@@ -69,6 +122,8 @@ store_book_changes(int stream_id, const StoreBookChange *c, int n)
 			hi = d;
 	}
 	store_ensure_day_partitions("gemini.book_changes", lo, hi);
+	if (store_book_changes_direct(stream_id, c, n))
+		return;
 	plan = spi_keep_plan(&book_plan,
 						 "INSERT INTO gemini.book_changes (symbol, received_at, side, price, size, snapshot, update_id, stream_id)"
 						 " SELECT u.s, u.t, CASE WHEN u.b THEN 'bid' ELSE 'ask' END, u.p::pg_catalog.numeric, u.z::pg_catalog.numeric, u.n, u.id, $8"
@@ -184,6 +239,112 @@ store_computed_candles(const char *symbol, const TimestampTz *minutes, int n)
 							  "       IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)",
 							  2, argtypes, v, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "gemini_etl: computing candles failed");
+}
+
+/*
+ * The first and last trade of each minute by (traded_at, tid), and its high,
+ * low and volume, in one pass over the trades of those minutes (top-1
+ * sorts, no sort of the whole minute).  Planned afresh each time, for the
+ * partition pruning (see trades_sink.c).
+ */
+static const char *candles_from_trades_sql =
+"WITH t AS MATERIALIZED ("
+"  SELECT pg_catalog.date_trunc('minute', traded_at, 'UTC') AS b, traded_at, tid, price, amount"
+"    FROM gemini.trades"
+"   WHERE symbol = $1 AND NOT broken"
+"     AND traded_at >= (SELECT pg_catalog.min(x) FROM pg_catalog.unnest($2) x)"
+"     AND traded_at < (SELECT pg_catalog.max(x) FROM pg_catalog.unnest($2) x) + interval '1 minute')"
+" SELECT m.b, f.traded_at, f.tid, f.price, l.traded_at, l.tid, l.price, m.high, m.low, m.volume"
+"   FROM (SELECT b, pg_catalog.max(price) AS high, pg_catalog.min(price) AS low, pg_catalog.sum(amount) AS volume"
+"           FROM t WHERE b = ANY ($2) GROUP BY b) m,"
+"        LATERAL (SELECT traded_at, tid, price FROM t WHERE t.b = m.b ORDER BY traded_at, tid LIMIT 1) f,"
+"        LATERAL (SELECT traded_at, tid, price FROM t WHERE t.b = m.b ORDER BY traded_at DESC, tid DESC LIMIT 1) l";
+
+int
+store_candles_from_trades(const char *symbol, const TimestampTz *minutes, int n,
+						  MemoryContext into, StoreMinuteCandle **out)
+{
+	Oid			argtypes[2] = {TEXTOID, TIMESTAMPTZARRAYOID};
+	Datum		v[2];
+	Datum	   *m;
+	StoreMinuteCandle *c;
+	MemoryContext old;
+
+	*out = NULL;
+	if (n <= 0)
+		return 0;
+	m = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+		m[i] = TimestampTzGetDatum(minutes[i]);
+	v[0] = CStringGetTextDatum(symbol);
+	v[1] = PointerGetDatum(construct_array(m, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args(candles_from_trades_sql, 2, argtypes, v, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "gemini_etl: computing candles failed");
+	if (SPI_processed == 0)
+		return 0;
+	old = MemoryContextSwitchTo(into);
+	c = palloc0(sizeof(StoreMinuteCandle) * SPI_processed);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+#define COL(k) SPI_getbinval(tup, desc, (k), &isnull)
+		c[i].minute = DatumGetTimestampTz(COL(1));
+		c[i].open_at = DatumGetTimestampTz(COL(2));
+		c[i].open_tid = DatumGetInt64(COL(3));
+		c[i].open = datumCopy(COL(4), false, -1);
+		c[i].close_at = DatumGetTimestampTz(COL(5));
+		c[i].close_tid = DatumGetInt64(COL(6));
+		c[i].close = datumCopy(COL(7), false, -1);
+		c[i].high = datumCopy(COL(8), false, -1);
+		c[i].low = datumCopy(COL(9), false, -1);
+		c[i].volume = datumCopy(COL(10), false, -1);
+#undef COL
+	}
+	MemoryContextSwitchTo(old);
+	*out = c;
+	return (int) SPI_processed;
+}
+
+void
+store_candles_write(const char *symbol, const StoreMinuteCandle *c, int n)
+{
+	Oid			argtypes[7] = {TEXTOID, TIMESTAMPTZARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID,
+	NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID};
+	Datum		v[7];
+	Datum	   *cols[6];
+
+	if (n <= 0)
+		return;
+	for (int k = 0; k < 6; k++)
+		cols[k] = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+	{
+		cols[0][i] = TimestampTzGetDatum(c[i].minute);
+		cols[1][i] = c[i].open;
+		cols[2][i] = c[i].high;
+		cols[3][i] = c[i].low;
+		cols[4][i] = c[i].close;
+		cols[5][i] = c[i].volume;
+	}
+	v[0] = CStringGetTextDatum(symbol);
+	v[1] = PointerGetDatum(construct_array(cols[0], n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	for (int k = 1; k < 6; k++)
+		v[k + 1] = PointerGetDatum(construct_array(cols[k], n, NUMERICOID, -1, false, TYPALIGN_INT));
+	spi_exec_checked(spi_keep_plan(&candles_plan,
+								   "INSERT INTO gemini.candles AS c (symbol, timeframe, bucket_start, open, high, low, close, volume, source)"
+								   " SELECT $1, '1m', u.b, u.o, u.h, u.l, u.c, u.v, 'computed'"
+								   "   FROM unnest($2::timestamptz[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[])"
+								   "        AS u(b, o, h, l, c, v)"
+								   " ON CONFLICT (symbol, timeframe, bucket_start, source) DO UPDATE"
+								   " SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,"
+								   "     volume = excluded.volume, updated_at = pg_catalog.now()"
+								   " WHERE (c.open, c.high, c.low, c.close, c.volume)"
+								   "       IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)",
+								   7, argtypes),
+					 v, NULL, SPI_OK_INSERT, "writing computed candles");
 }
 
 void

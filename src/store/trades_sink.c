@@ -193,12 +193,6 @@ text_array_of(const StoreTrade **v, int n, size_t offset)
 	return spi_text_array(strs, n, sizeof(char *));
 }
 
-static Oid
-gemini_relid(const char *name)
-{
-	return get_relname_relid(name, get_namespace_oid("gemini", false));
-}
-
 /*
  * The highest tid of the symbol in the registry, counting keys inserted by
  * transactions still in progress (a dirty snapshot): -1 when there is none.
@@ -207,7 +201,7 @@ gemini_relid(const char *name)
 static int64
 registry_max_tid(const char *symbol)
 {
-	Relation	reg = table_open(gemini_relid("trade_ids"), AccessShareLock);
+	Relation	reg = table_open(store_gemini_relid("trade_ids"), AccessShareLock);
 	Relation	idx = index_open(RelationGetPrimaryKeyIndex(reg), AccessShareLock);
 	SnapshotData dirty;
 	ScanKeyData key;
@@ -267,12 +261,12 @@ store_trades_direct(const char *symbol, const char *source, int64 run_id,
 	if (!store_private_lock_mode(TRADE_WRITERS_LOCK_CLASS, lock_key, ExclusiveLock, false))
 		return false;
 	if (v[0]->tid <= registry_max_tid(symbol) ||
-		(ids = bulk_insert_open(gemini_relid("trade_ids"), id_cols, lengthof(id_cols))) == NULL)
+		(ids = bulk_insert_open(store_gemini_relid("trade_ids"), id_cols, lengthof(id_cols))) == NULL)
 	{
 		store_private_unlock_mode(TRADE_WRITERS_LOCK_CLASS, lock_key, ExclusiveLock);
 		return false;
 	}
-	rows = bulk_insert_open(gemini_relid("trades"), trade_cols, lengthof(trade_cols));
+	rows = bulk_insert_open(store_gemini_relid("trades"), trade_cols, lengthof(trade_cols));
 	if (rows == NULL)
 	{
 		bulk_insert_close(ids);
@@ -316,7 +310,7 @@ store_trades_direct(const char *symbol, const char *source, int64 run_id,
 
 void
 store_trades(const char *symbol, const char *source, int64 run_id,
-			 const StoreTrade *trades, int n, int64 *inserted, int64 *updated)
+			 const StoreTrade *trades, int n, int64 *inserted, int64 *updated, bool *stored)
 {
 	Oid			claim_types[3] = {TEXTOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID};
 	Oid			argtypes[9] = {TEXTOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
@@ -333,11 +327,15 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 
 	if (n <= 0)
 		return;
+	if (stored)
+		memset(stored, 0, sizeof(bool) * n);
 	v = unique_by_tid(trades, n, &nu);
 	if (store_trades_direct(symbol, source, run_id, v, nu))
 	{
 		/* every trade was new: a broken one was stored broken */
 		*inserted += nu;
+		for (int i = 0; stored && i < nu; i++)
+			stored[v[i] - trades] = true;
 		return;
 	}
 	tids = palloc(sizeof(Datum) * nu);
@@ -404,6 +402,8 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 		if (SPI_processed != (uint64) nu)
 			elog(ERROR, "gemini_etl: stored " UINT64_FORMAT " of %d claimed trades", SPI_processed, nu);
 		*inserted += nu;
+		for (int i = 0; stored && i < nu; i++)
+			stored[v[i] - trades] = true;
 	}
 
 	/*

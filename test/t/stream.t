@@ -140,6 +140,12 @@ wait_for('computed candles agree with the trades table (recomputed within a seco
     WHERE c.symbol = 'GENUSD' AND c.source = 'computed'
       AND (c.open, c.high, c.low, c.close, c.volume) IS DISTINCT FROM (m.o, m.h, m.l, m.cl, m.v)",
    '0', 10);
+wait_for('every minute with stored trades has its computed candle', "SELECT count(*)
+     FROM (SELECT DISTINCT date_trunc('minute', traded_at, 'UTC') AS b FROM gemini.trades
+            WHERE symbol = 'GENUSD' AND NOT broken) m
+    WHERE NOT EXISTS (SELECT 1 FROM gemini.candles c
+                       WHERE c.symbol = 'GENUSD' AND c.source = 'computed' AND c.bucket_start = m.b)",
+   '0', 10);
 
 # ---------------------------------------------------------------------------
 # 3. kill -9 of the worker, then a server restart: the supervisor resumes.
