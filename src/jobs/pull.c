@@ -234,6 +234,51 @@ store_page(PullState *st, gp_trades_page *page, int64 now_ms)
 	return page->n;
 }
 
+/*
+ * Make the partitions the page needs before anything of it is stored, in
+ * one worker start: the raw layer's day, and the days of its trades with
+ * possible times; when a worker starts anyway, the day after too (a pull
+ * moves forward in time, so the next day is usually needed next, and
+ * making it now saves a worker start at the day boundary).
+ */
+static void
+ensure_page_partitions(const gp_trades_page *page, TimestampTz fetched_at, int64 now_ms)
+{
+	StorePartitionNeed needs[2];
+	int			n = 0;
+	DateADT		today = store_day_of(GetCurrentTimestamp());
+	bool		any = false;
+	DateADT		first = 0,
+				last = 0;
+
+	for (size_t i = 0; i < page->n; i++)
+	{
+		const gp_trade *t = &page->trades[i];
+		DateADT		day;
+
+		if (t->bad_reason || t->timestampms < EARLIEST_MS || t->timestampms > now_ms + MAX_AHEAD_MS)
+			continue;
+		day = store_day_of(gemini_ms_to_timestamptz(t->timestampms));
+		if (!any || day < first)
+			first = day;
+		if (!any || day > last)
+			last = day;
+		any = true;
+	}
+	if (any)
+	{
+		needs[n].parent = "gemini.trades";
+		needs[n].first = first;
+		needs[n].last = last;
+		needs[n].ahead = last < today ? last + 1 : last;
+		n++;
+	}
+	needs[n].parent = "gemini.raw_pages";
+	needs[n].first = needs[n].last = needs[n].ahead = store_day_of(fetched_at);
+	n++;
+	store_ensure_partitions(needs, n);
+}
+
 /* One fetched page, between the network and the tables. */
 typedef struct FetchedPage
 {
@@ -288,6 +333,7 @@ store_fetched_page(PullState *st, FetchedPage *fp)
 	st->rec.pages++;
 	PG_TRY();
 	{
+		ensure_page_partitions(&fp->page, fp->r.fetched_at, now_ms);
 		store_raw_page(st->run_id, st->rec.pages, fp->r.fetched_at, "trades", st->symbol, fp->url,
 					   (int) fp->r.status, fp->r.attempts, fp->r.body, fp->r.body_len);
 		n = store_page(st, &fp->page, now_ms);

@@ -29,6 +29,8 @@
 #include "access/tableam.h"
 #include "access/tupconvert.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "storage/proc.h"
 #include "executor/execPartition.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
@@ -84,6 +86,53 @@ has_insert_side_effects(Relation rel)
 }
 
 /*
+ * Are all the partitions of relid plain tables without insert triggers?
+ * (A trigger can be made on one partition.)  The answer is kept for the
+ * transaction: a trigger made later on a partition this transaction has
+ * written to waits for it to end (CREATE TRIGGER's lock conflicts with the
+ * writer's), and one on a partition not yet written to is caught when the
+ * partition is opened (bulk_insert_row).
+ */
+static bool
+partitions_plain(Oid relid)
+{
+	static Oid	cached_relid[4];
+	static LocalTransactionId cached_lxid[4];
+	static bool cached_plain[4];
+	static int	next_slot_no = 0;
+	List	   *all;
+	ListCell   *lc;
+	bool		plain = true;
+
+	for (int i = 0; i < lengthof(cached_relid); i++)
+		if (cached_relid[i] == relid && cached_lxid[i] == MyProc->lxid)
+			return cached_plain[i];
+	all = find_all_inheritors(relid, NoLock, NULL);
+	foreach(lc, all)
+	{
+		Oid			child = lfirst_oid(lc);
+		Relation	r;
+
+		if (child == relid)
+			continue;
+		r = RelationIdGetRelation(child);
+		if (r == NULL)
+			continue;			/* dropped meanwhile: routing will not find it */
+		if (r->rd_rel->relkind == RELKIND_FOREIGN_TABLE || has_insert_side_effects(r))
+			plain = false;
+		RelationClose(r);
+		if (!plain)
+			break;
+	}
+	list_free(all);
+	cached_relid[next_slot_no] = relid;
+	cached_lxid[next_slot_no] = MyProc->lxid;
+	cached_plain[next_slot_no] = plain;
+	next_slot_no = (next_slot_no + 1) % lengthof(cached_relid);
+	return plain;
+}
+
+/*
  * Map the caller's columns to attributes; false when a column is missing or
  * of another type, or when a column the caller leaves out would get a
  * value (a default, an identity, a generated column) or must have one.
@@ -136,7 +185,8 @@ bulk_insert_open(Oid relid, const BulkColumn *cols, int ncols)
 	rel = table_open(relid, RowExclusiveLock);
 	if ((rel->rd_rel->relkind != RELKIND_RELATION && rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) ||
 		has_insert_side_effects(rel) || !map_columns(rel, cols, ncols, b->attnos) ||
-		pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+		pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK ||
+		(rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE && !partitions_plain(relid)))
 	{
 		/* the lock stays until the transaction ends, as an INSERT's would */
 		table_close(rel, NoLock);
@@ -283,14 +333,19 @@ bulk_insert_row(BulkInsert *b, const Datum *values, const bool *isnull)
 	if (b->proute)
 	{
 		leaf = ExecFindPartition(b->mtstate, b->root, b->proute, row, b->estate);
-		/* a foreign partition or one with insert triggers: the caller's INSERT must do it */
+		/*
+		 * A partition that became foreign or got an insert trigger since
+		 * partitions_plain() looked (in this transaction): the rows must go
+		 * through an INSERT, and some may be written already.  Rare; the
+		 * statement fails and the next attempt takes the INSERT path.
+		 */
 		if (leaf->ri_FdwRoutine != NULL || has_insert_side_effects(leaf->ri_RelationDesc))
 			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("partition \"%s\" of \"%s\" has insert triggers or is foreign",
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("partition \"%s\" of \"%s\" got an insert trigger or became foreign during this transaction",
 							RelationGetRelationName(leaf->ri_RelationDesc), RelationGetRelationName(b->rel)),
-					 errdetail("gemini_etl writes its tables' partitions directly; it made them without triggers."),
-					 errhint("Drop the trigger, or make the partition again with gemini.ensure_day_partitions().")));
+					 errdetail("gemini_etl had chosen to write the rows directly, as COPY does, which would skip the trigger."),
+					 errhint("Run the statement again: it will see the trigger and use INSERT.")));
 	}
 	use_leaf(b, leaf);
 	dst = next_slot(b);

@@ -64,17 +64,32 @@ PGDLLEXPORT void gemini_partition_worker_main(Datum arg);
 /* days ahead of today made by every request that reaches today */
 #define DAYS_AHEAD 2
 
-typedef struct PartitionRequest
+/* tables a request can cover at once: trades, raw_pages, book_changes */
+#define MAX_REQUEST_PARENTS 3
+
+typedef struct PartitionRange
 {
-	/* in */
-	Oid			dbid;
 	char		parent[2 * NAMEDATALEN + 2];
 	DateADT		first_day;
 	DateADT		last_day;
 	/* out */
-	bool		done;
 	int			created;
 	int64		default_rows;
+} PartitionRange;
+
+/*
+ * What a worker is asked to make: the days of up to MAX_REQUEST_PARENTS
+ * tables, in one transaction (a pull's first page needs trades and raw
+ * pages; one worker start instead of two).
+ */
+typedef struct PartitionRequest
+{
+	/* in */
+	Oid			dbid;
+	int			nranges;
+	PartitionRange ranges[MAX_REQUEST_PARENTS];
+	/* out */
+	bool		done;
 	int			sqlerrcode;
 	char		message[512];
 	char		detail[512];
@@ -208,66 +223,106 @@ default_locked_by_me(const char *parent)
 }
 
 /*
- * Run gemini.ensure_day_partitions() for req in the current transaction
- * (SPI connected): the worker's one call, or the caller's own when the
- * worker cannot be used.
+ * Run gemini.ensure_day_partitions() for each range of req in the current
+ * transaction (SPI connected): the worker's calls, or the caller's own when
+ * the worker cannot be used.
  */
 static void
 ensure_here(PartitionRequest *req)
 {
 	Oid			argtypes[3] = {TEXTOID, DATEOID, DATEOID};
-	Datum		values[3];
-	bool		isnull;
 
-	values[0] = CStringGetTextDatum(req->parent);
-	values[1] = DateADTGetDatum(req->first_day);
-	values[2] = DateADTGetDatum(req->last_day);
-	if (SPI_execute_with_args("SELECT created, default_rows FROM gemini.ensure_day_partitions($1::regclass, $2, $3)",
-							  3, argtypes, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "gemini.ensure_day_partitions returned no row");
-	req->created = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	req->default_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	for (int i = 0; i < req->nranges; i++)
+	{
+		PartitionRange *r = &req->ranges[i];
+		Datum		values[3];
+		bool		isnull;
+
+		values[0] = CStringGetTextDatum(r->parent);
+		values[1] = DateADTGetDatum(r->first_day);
+		values[2] = DateADTGetDatum(r->last_day);
+		if (SPI_execute_with_args("SELECT created, default_rows FROM gemini.ensure_day_partitions($1::regclass, $2, $3)",
+								  3, argtypes, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "gemini.ensure_day_partitions returned no row");
+		r->created = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		r->default_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	}
 }
 
 void
 store_ensure_day_partitions(const char *parent, DateADT first, DateADT last)
 {
+	StorePartitionNeed need = {parent, first, last, last};
+
+	store_ensure_partitions(&need, 1);
+}
+
+void
+store_ensure_partitions(const StorePartitionNeed *needs, int n)
+{
 	PartitionRequest req = {0};
-	DateADT		lo = DATEVAL_NOEND,
-				hi = DATEVAL_NOBEGIN;
 	DateADT		today = store_day_of(GetCurrentTimestamp());
+	bool		default_locked = false;
+	const char *parents = NULL;
 
-	/* Rows of today (or later): make the next days' partitions now, ahead of need. */
-	if (last >= today && last < today + DAYS_AHEAD)
-		last = today + DAYS_AHEAD;
+	bool		needed = false;
 
-	/* Narrow the range to the days not yet known to exist. */
-	for (DateADT d = first; d <= last; d++)
-	{
-		if (day_known(parent, d))
-			continue;
-		if (partition_exists(parent, d))
-		{
-			remember_day(parent, d);
-			continue;
-		}
-		lo = Min(lo, d);
-		hi = Max(hi, d);
-	}
-	if (lo > hi)
+	Assert(n <= MAX_REQUEST_PARENTS);
+	/* Is any day needed now missing?  (Days only wanted ahead start no worker.) */
+	for (int i = 0; i < n && !needed; i++)
+		for (DateADT d = needs[i].first; d <= needs[i].last && !needed; d++)
+			if (!day_known(needs[i].parent, d))
+			{
+				if (partition_exists(needs[i].parent, d))
+					remember_day(needs[i].parent, d);
+				else
+					needed = true;
+			}
+	if (!needed)
 		return;
 
+	for (int i = 0; i < n; i++)
+	{
+		DateADT		lo = DATEVAL_NOEND,
+					hi = DATEVAL_NOBEGIN;
+		DateADT		last = Max(needs[i].last, needs[i].ahead);
+
+		/* Rows of today (or later): make the next days' partitions now, ahead of need. */
+		if (last >= today && last < today + DAYS_AHEAD)
+			last = today + DAYS_AHEAD;
+
+		/* Narrow the range to the days not yet known to exist. */
+		for (DateADT d = needs[i].first; d <= last; d++)
+		{
+			if (day_known(needs[i].parent, d))
+				continue;
+			if (partition_exists(needs[i].parent, d))
+			{
+				remember_day(needs[i].parent, d);
+				continue;
+			}
+			lo = Min(lo, d);
+			hi = Max(hi, d);
+		}
+		if (lo > hi)
+			continue;
+		strlcpy(req.ranges[req.nranges].parent, needs[i].parent, sizeof(req.ranges[req.nranges].parent));
+		req.ranges[req.nranges].first_day = lo;
+		req.ranges[req.nranges].last_day = hi;
+		req.nranges++;
+		default_locked |= default_locked_by_me(needs[i].parent);
+		parents = parents ? psprintf("%s, %s", parents, needs[i].parent) : needs[i].parent;
+	}
+	if (req.nranges == 0)
+		return;
 	req.dbid = MyDatabaseId;
-	strlcpy(req.parent, parent, sizeof(req.parent));
-	req.first_day = lo;
-	req.last_day = hi;
 
 	/*
 	 * Normally a worker does it, in its own short transaction.  If this
-	 * transaction itself already locks the DEFAULT partition, that cannot
+	 * transaction itself already locks a DEFAULT partition, that cannot
 	 * work; then attach here, accepting that the locks last until commit.
 	 */
-	if (default_locked_by_me(parent))
+	if (default_locked)
 	{
 		ensure_here(&req);
 		req.done = true;
@@ -276,7 +331,7 @@ store_ensure_day_partitions(const char *parent, DateADT first, DateADT last)
 	{
 		ereport(LOG,
 				(errmsg("gemini_etl: no background worker slot free; creating partitions of %s in this transaction",
-						parent),
+						parents),
 				 errhint("Raise max_worker_processes so partitions are made in a transaction of their own.")));
 		ensure_here(&req);
 		req.done = true;
@@ -293,21 +348,26 @@ store_ensure_day_partitions(const char *parent, DateADT first, DateADT last)
 	if (!req.done)
 		ereport(ERROR,
 				(errcode(req.sqlerrcode ? req.sqlerrcode : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not create daily partitions of %s: %s", parent,
+				 errmsg("could not create daily partitions of %s: %s", parents,
 						req.message[0] ? req.message : "the partition worker exited without a result"),
 				 req.detail[0] ? errdetail("%s", req.detail) : 0,
 				 errhint("%s", req.hint[0] ? req.hint :
 						 "The partitions are made by a background worker in a transaction of its own; "
 						 "if this transaction holds a lock on a partition of the table (for example after a SELECT on it), "
 						 "run the pull in a transaction of its own.")));
-	if (req.default_rows > 0)
-		ereport(WARNING,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("the DEFAULT partition of %s holds " INT64_FORMAT " rows", parent, req.default_rows),
-				 errdetail("gemini_etl never routes rows there; they were inserted by other means."),
-				 errhint("SELECT * FROM gemini.check_partitions(); move the rows into daily partitions.")));
-	for (DateADT d = lo; d <= hi; d++)
-		remember_day(parent, d);
+	for (int i = 0; i < req.nranges; i++)
+	{
+		PartitionRange *r = &req.ranges[i];
+
+		if (r->default_rows > 0)
+			ereport(WARNING,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("the DEFAULT partition of %s holds " INT64_FORMAT " rows", r->parent, r->default_rows),
+					 errdetail("gemini_etl never routes rows there; they were inserted by other means."),
+					 errhint("SELECT * FROM gemini.check_partitions(); move the rows into daily partitions.")));
+		for (DateADT d = r->first_day; d <= r->last_day; d++)
+			remember_day(r->parent, d);
+	}
 }
 
 /*

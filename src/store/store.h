@@ -30,6 +30,15 @@ typedef struct StoreTrade
 /* --- partitions.c --- */
 /* Make sure daily partitions of parent ("gemini.trades") exist for [first, last]. */
 extern void store_ensure_day_partitions(const char *parent, DateADT first, DateADT last);
+/* Several tables' days at once (at most 3), with one worker start. */
+typedef struct StorePartitionNeed
+{
+	const char *parent;
+	DateADT		first;			/* days needed now */
+	DateADT		last;
+	DateADT		ahead;			/* and up to this one, if a worker starts anyway */
+} StorePartitionNeed;
+extern void store_ensure_partitions(const StorePartitionNeed *needs, int n);
 extern void store_forget_partitions(void);
 extern DateADT store_day_of(TimestampTz ts);
 

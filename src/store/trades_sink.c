@@ -332,6 +332,8 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 	v = unique_by_tid(trades, n, &nu);
 	if (store_trades_direct(symbol, source, run_id, v, nu))
 	{
+		elog(DEBUG1, "gemini_etl: %d trades of %s written directly (tids " INT64_FORMAT " to " INT64_FORMAT ")",
+			 nu, symbol, v[0]->tid, v[nu - 1]->tid);
 		/* every trade was new: a broken one was stored broken */
 		*inserted += nu;
 		for (int i = 0; stored && i < nu; i++)
@@ -350,6 +352,7 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 	values[0] = CStringGetTextDatum(symbol);
 	values[1] = PointerGetDatum(construct_array(tids, nu, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[2] = PointerGetDatum(construct_array(ts, nu, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	elog(DEBUG1, "gemini_etl: %d trades of %s written through INSERT ... ON CONFLICT", nu, symbol);
 	/* shared with other claims, excluding a direct writer's look (see the header) */
 	store_private_lock_mode(TRADE_WRITERS_LOCK_CLASS, writers_key(symbol), ShareLock, true);
 	spi_exec_checked(spi_keep_plan(&claim_plan, claim_sql, 3, claim_types), values, NULL,

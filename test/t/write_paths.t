@@ -1,0 +1,170 @@
+#!/usr/bin/perl
+# test/t/write_paths.t: the two ways trades are written, and the choice
+# between them (store/trades_sink.c, store/bulk_insert.c):
+#   - trades above every stored tid of the symbol are written the way COPY
+#     writes (the direct path), others through INSERT ... ON CONFLICT; the
+#     result is the same: every trade of the server once, exact;
+#   - a trigger of the user's on gemini.trades, or on one partition only,
+#     fires for every trade (the direct path would skip it, so it is not
+#     taken);
+#   - a trade deleted in the middle comes back exactly once on a re-pull
+#     (keys at or below the highest stored tid: the ON CONFLICT path);
+#   - a pull holding trades it wrote directly (not committed yet) and a
+#     stream whose backfill claims the same trades at the same time: the
+#     claim waits for the pull and stores nothing twice;
+#   - book changes are written directly, and through INSERT when the table
+#     has a trigger.
+# Needs REPLAY_URL. Runs as root: the cluster runs as the postgres user.
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(sleep time);
+use FindBin;
+use lib $FindBin::Bin;
+use GeminiTAP;
+
+$ENV{REPLAY_URL} or plan skip_all => 'REPLAY_URL is not set';
+my $c = GeminiTAP->new_cluster(extra_conf => "gemini_etl.rate_limit_rps = 0\n");
+sub psql { return $c->psql(@_); }
+sub wait_for { return $c->wait_for(@_); }
+sub admin { return GeminiTAP::admin(@_); }
+
+# psql with its messages (stderr) too, for the DEBUG1 lines of the sink
+sub psql_msgs {
+  my $sql = shift;
+  my ($r, $o) = GeminiTAP::run("psql -X -A -t -q " . $c->conn_args . " -d postgres -v ON_ERROR_STOP=1 -c "
+                               . GeminiTAP::shell_quote($sql));
+  die "psql failed ($sql): $o" if $r;
+  return $o;
+}
+
+psql('CREATE EXTENSION gemini_etl');
+admin('POST', '/t/wp/config', '{"recorded": false, "datasets": {
+  "WPAUSD": {"count": 3000, "seed": 21, "start": "2026-03-01T22:00:00Z", "span_seconds": 14400},
+  "WPBUSD": {"count": 2000, "seed": 22, "start": "2026-03-02T10:00:00Z", "span_seconds": 3600}}}');
+psql("ALTER SYSTEM SET gemini_etl.api_url = '" . GeminiTAP::replay_url() . "/t/wp'");
+psql("SELECT pg_reload_conf()");
+sleep 0.3;
+
+# every trade of the server once, with its exact price and amount
+sub check_truth {
+  my ($sym, $label) = @_;
+  my @truth = grep { /^\d/ } split /\n/, admin('GET', "/t/wp/truth/$sym?format=csv");
+  my %want = map { my @f = split /,/; ($f[0] => 1) } @truth;
+  my %have = map { ($_ => 1) } split /\n/, psql("SELECT tid FROM gemini.trades WHERE symbol = '$sym'");
+  is(scalar(grep { !$have{$_} } keys %want), 0, "$label: every trade of the server is stored");
+  is(scalar(grep { !$want{$_} } keys %have), 0, "$label: nothing else is stored");
+  is(psql("SELECT count(*) - count(DISTINCT tid) FROM gemini.trades WHERE symbol = '$sym'"), '0', "$label: each once");
+  is(psql("SELECT count(*) FROM gemini.trades t WHERE symbol = '$sym'
+             AND NOT EXISTS (SELECT 1 FROM gemini.trade_ids k WHERE k.symbol = t.symbol AND k.tid = t.tid AND k.traded_at = t.traded_at)"),
+     '0', "$label: each in the registry under its time");
+}
+
+# ---------------------------------------------------------------------------
+# 1. A first pull: the direct path, across a day boundary.
+# ---------------------------------------------------------------------------
+my $msgs = psql_msgs("SET client_min_messages = debug1; SELECT gemini_pull_since('WPAUSD', '2026-03-01 00:00+00')");
+like($msgs, qr/^3000$/m, 'the first pull stores 3000 trades');
+like($msgs, qr/trades of WPAUSD written directly/, 'it wrote them directly');
+unlike($msgs, qr/WPAUSD written through INSERT/, 'and never needed ON CONFLICT');
+check_truth('WPAUSD', 'direct path');
+is(psql("SELECT count(DISTINCT traded_at::date) FROM gemini.trades WHERE symbol = 'WPAUSD'"), '2', 'the trades span two UTC days');
+is(psql("SELECT count(*) FROM gemini.trades_default"), '0', 'none in DEFAULT');
+# exact decimals: the stored text is the server's
+my %srv = map { my @f = split /,/; ($f[0] => "$f[2]/$f[3]") } grep { /^\d/ } split /\n/, admin('GET', '/t/wp/truth/WPAUSD?format=csv');
+my %db = map { my @f = split /\|/; ($f[0] => "$f[1]/$f[2]") } split /\n/, psql("SELECT tid, price, amount FROM gemini.trades WHERE symbol = 'WPAUSD'");
+is(scalar(grep { ($db{$_} // '') ne $srv{$_} } keys %srv), 0, 'every price and amount is the server\'s text exactly');
+
+# a second pull from the watermark: nothing new, nothing doubled
+is(psql("SELECT gemini_pull_since('WPAUSD')"), '0', 'a second pull stores nothing');
+check_truth('WPAUSD', 'after a second pull');
+
+# ---------------------------------------------------------------------------
+# 2. A trade deleted in the middle comes back once (ON CONFLICT path).
+# ---------------------------------------------------------------------------
+my ($mid) = psql("SELECT tid FROM gemini.trades WHERE symbol = 'WPAUSD' ORDER BY tid OFFSET 1500 LIMIT 1");
+psql("DELETE FROM gemini.trades WHERE symbol = 'WPAUSD' AND tid BETWEEN $mid AND $mid + 0");
+is(psql("SELECT count(*) FROM gemini.trades WHERE symbol = 'WPAUSD'"), '2999', 'one trade deleted');
+$msgs = psql_msgs("SET client_min_messages = debug1; SELECT gemini_pull_since('WPAUSD', '2026-03-01 00:00+00')");
+like($msgs, qr/^1$/m, 're-pull from the start stores exactly the deleted trade');
+like($msgs, qr/WPAUSD written through INSERT/, 'through ON CONFLICT (its keys are below the highest stored)');
+check_truth('WPAUSD', 'after the re-pull');
+
+# ---------------------------------------------------------------------------
+# 3. Triggers of the user's: on gemini.trades, then on one partition only.
+# ---------------------------------------------------------------------------
+psql("CREATE TABLE public.seen (tid bigint)");
+psql("CREATE FUNCTION public.note_trade() RETURNS trigger LANGUAGE plpgsql AS
+      \$\$BEGIN INSERT INTO public.seen VALUES (NEW.tid); RETURN NEW; END\$\$");
+psql("CREATE TRIGGER note AFTER INSERT ON gemini.trades FOR EACH ROW EXECUTE FUNCTION public.note_trade()");
+$msgs = psql_msgs("SET client_min_messages = debug1; SELECT gemini_pull_since('WPBUSD', '2026-03-02 00:00+00')");
+like($msgs, qr/^2000$/m, 'with a trigger on gemini.trades, the pull stores 2000 trades');
+unlike($msgs, qr/WPBUSD written directly/, 'not directly');
+is(psql("SELECT count(DISTINCT tid) FROM public.seen"), '2000', 'the trigger fired for every trade');
+check_truth('WPBUSD', 'with a trigger');
+psql("DROP TRIGGER note ON gemini.trades");
+
+# on one partition only
+psql("DELETE FROM gemini.trades WHERE symbol = 'WPBUSD'; TRUNCATE public.seen; DELETE FROM gemini.watermarks WHERE symbol = 'WPBUSD'");
+psql("CREATE TRIGGER note_part AFTER INSERT ON gemini.trades_p20260302 FOR EACH ROW EXECUTE FUNCTION public.note_trade()");
+$msgs = psql_msgs("SET client_min_messages = debug1; SELECT gemini_pull_since('WPBUSD', '2026-03-02 00:00+00')");
+like($msgs, qr/^2000$/m, 'with a trigger on one partition, the pull stores 2000 trades');
+unlike($msgs, qr/WPBUSD written directly/, 'not directly');
+is(psql("SELECT count(DISTINCT tid) FROM public.seen"), '2000', 'the partition\'s trigger fired for every trade');
+check_truth('WPBUSD', 'with a trigger on a partition');
+psql("DROP TRIGGER note_part ON gemini.trades_p20260302");
+
+# ---------------------------------------------------------------------------
+# 4. A pull holding directly written trades, and a stream's backfill
+#    claiming the same ones meanwhile.
+# ---------------------------------------------------------------------------
+admin('POST', '/t/wp/ws', '{"mode": "generated", "rate": 50, "count": 200, "seed": 23, "trade_ratio": 0.5}');
+psql("DELETE FROM gemini.trades WHERE symbol = 'WPAUSD'; DELETE FROM gemini.watermarks WHERE symbol = 'WPAUSD'");
+# a watermark before the data, so the stream's backfill asks for the same trades
+psql("INSERT INTO gemini.watermarks (symbol, last_tid) VALUES ('WPAUSD', 0)");
+# the pull commits 8 s after it has written everything
+my $held = "$c->{dir}/held.out";
+system("psql -X -A -t -q " . $c->conn_args . " -d postgres -c "
+       . GeminiTAP::shell_quote("BEGIN; SET client_min_messages = debug1; SELECT gemini_pull_since('WPAUSD', '2026-03-01 00:00+00'); SELECT pg_sleep(8); COMMIT;")
+       . " >$held 2>&1 &");
+wait_for('the pull has written its trades and waits', "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN; SET client_min%' AND wait_event = 'PgSleep'", '1', 20);
+psql("ALTER SYSTEM SET gemini_etl.ws_url = 'ws://127.0.0.1:" . GeminiTAP::replay_port() . "/t/wp/v2/marketdata'");
+psql("SELECT pg_reload_conf()");
+sleep 0.3;
+my $sid = psql("SELECT gemini_stream_start('{WPAUSD}')");
+wait_for('the stream\'s backfill waits for the held pull (its claim met the pull\'s keys)',
+         "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'gemini_etl stream' AND wait_event_type = 'Lock'", '1', 10);
+wait_for('the held pull committed', "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN; SET client_min%'", '0', 30);
+{
+  open(my $fh, '<', $held); local $/; my $o = <$fh> // '';
+  like($o, qr/trades of WPAUSD written directly/, 'the held pull wrote directly');
+}
+wait_for('the stream has caught up with the backfill', "SELECT backfilled >= 0 AND state = 'streaming' FROM gemini.stream_status WHERE stream_id = $sid", 't', 30);
+sleep 2;
+psql("SELECT gemini_stream_stop($sid)");
+wait_for('the stream stopped', "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'gemini_etl stream'", '0', 20);
+is(psql("SELECT count(*) - count(DISTINCT tid) FROM gemini.trades WHERE symbol = 'WPAUSD'"), '0', 'no trade stored twice');
+is(psql("SELECT count(*) FROM gemini.trades WHERE symbol = 'WPAUSD' AND source = 'rest'"), '3000', 'the 3000 REST trades once each');
+is(psql("SELECT count(*) FROM gemini.trades t WHERE symbol = 'WPAUSD'
+           AND NOT EXISTS (SELECT 1 FROM gemini.trade_ids k WHERE k.symbol = t.symbol AND k.tid = t.tid AND k.traded_at = t.traded_at)"),
+   '0', 'each in the registry under its time');
+
+# ---------------------------------------------------------------------------
+# 5. Book changes with a trigger on gemini.book_changes: through INSERT.
+# ---------------------------------------------------------------------------
+psql("CREATE TABLE public.seen_changes (n int)");
+psql("CREATE FUNCTION public.note_change() RETURNS trigger LANGUAGE plpgsql AS
+      \$\$BEGIN INSERT INTO public.seen_changes VALUES (1); RETURN NEW; END\$\$");
+psql("CREATE TRIGGER note AFTER INSERT ON gemini.book_changes FOR EACH ROW EXECUTE FUNCTION public.note_change()");
+psql("TRUNCATE gemini.book_changes");
+admin('POST', '/t/wp/ws', '{"mode": "generated", "rate": 200, "count": 400, "seed": 24, "trade_ratio": 0.5}');
+my $sid2 = psql("SELECT gemini_stream_start('{WPBUSD}')");
+wait_for('book changes stored', "SELECT count(*) > 200 FROM gemini.book_changes WHERE symbol = 'WPBUSD'", 't', 30);
+psql("SELECT gemini_stream_stop($sid2)");
+wait_for('the stream stopped', "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'gemini_etl stream'", '0', 20);
+is(psql("SELECT (SELECT count(*) FROM public.seen_changes) = (SELECT count(*) FROM gemini.book_changes)"), 't',
+   'the trigger fired for every book change');
+psql("DROP TRIGGER note ON gemini.book_changes");
+
+$c->pg_ctl('-m fast stop');
+done_testing();
