@@ -54,6 +54,8 @@
 #define EARLIEST_MS			INT64CONST(1420070400000)	/* 2015-01-01T00:00:00Z */
 #define MAX_AHEAD_MS		INT64CONST(86400000)
 #define DEFAULT_LOOKBACK_US	(USECS_PER_HOUR)
+/* how close to midnight a full page must end to make the next day's partition too */
+#define AHEAD_WINDOW_US		(6 * USECS_PER_HOUR)
 /* lock class of pulls (locks.c), keyed by a hash of the symbol */
 #define PULL_LOCK_CLASS		0x47454d49	/* "GEMI" */
 
@@ -237,9 +239,10 @@ store_page(PullState *st, gp_trades_page *page, int64 now_ms)
 /*
  * Make the partitions the page needs before anything of it is stored, in
  * one worker start: the raw layer's day, and the days of its trades with
- * possible times; when a worker starts anyway, the day after too (a pull
- * moves forward in time, so the next day is usually needed next, and
- * making it now saves a worker start at the day boundary).
+ * possible times; when a worker starts anyway and the page is full and
+ * ends in the last hours of its day, the day after too (a pull moves
+ * forward in time, so that day is needed next, and making it now saves a
+ * worker start at the day boundary).
  */
 static void
 ensure_page_partitions(const gp_trades_page *page, TimestampTz fetched_at, int64 now_ms)
@@ -250,6 +253,7 @@ ensure_page_partitions(const gp_trades_page *page, TimestampTz fetched_at, int64
 	bool		any = false;
 	DateADT		first = 0,
 				last = 0;
+	TimestampTz latest = 0;
 
 	for (size_t i = 0; i < page->n; i++)
 	{
@@ -259,6 +263,7 @@ ensure_page_partitions(const gp_trades_page *page, TimestampTz fetched_at, int64
 		if (t->bad_reason || t->timestampms < EARLIEST_MS || t->timestampms > now_ms + MAX_AHEAD_MS)
 			continue;
 		day = store_day_of(gemini_ms_to_timestamptz(t->timestampms));
+		latest = Max(latest, gemini_ms_to_timestamptz(t->timestampms));
 		if (!any || day < first)
 			first = day;
 		if (!any || day > last)
@@ -270,7 +275,9 @@ ensure_page_partitions(const gp_trades_page *page, TimestampTz fetched_at, int64
 		needs[n].parent = "gemini.trades";
 		needs[n].first = first;
 		needs[n].last = last;
-		needs[n].ahead = last < today ? last + 1 : last;
+		/* a full page ending in the last hours of its day: the next page is likely the next day */
+		needs[n].ahead = last < today && page->n == PAGE_SIZE &&
+			latest >= (TimestampTz) (last + 1) * USECS_PER_DAY - AHEAD_WINDOW_US ? last + 1 : last;
 		n++;
 	}
 	needs[n].parent = "gemini.raw_pages";
