@@ -7,7 +7,8 @@
  * once, far too much once a second while tens of thousands of trades a
  * second land in the same minute.  So the stream computes a minute once
  * from the table (the first time it touches the minute, or after anything
- * it cannot follow: its backfill, a trade that came back broken, an error),
+ * it cannot follow: trades its backfill stored, a trade that came back
+ * broken),
  * keeps the candle with the (traded_at, tid) of the trades that open and
  * close it, and merges each committed batch of the trades it stored into
  * it: open/close by (traded_at, tid), high, low, and volume, in exact
@@ -181,13 +182,6 @@ candle_agg_touch(CandleAgg *a, TimestampTz traded_at)
 
 	s->valid = false;
 	s->dirty = true;
-}
-
-void
-candle_agg_invalidate(CandleAgg *a)
-{
-	for (int i = 0; i < a->n; i++)
-		a->m[i].valid = false;
 }
 
 bool

@@ -16,11 +16,11 @@ extern CandleAgg *candle_agg_create(MemoryContext parent, const char *symbol);
 /* A trade the stream stored, once its transaction has committed. */
 extern void candle_agg_add(CandleAgg *a, const StoreTrade *t);
 
-/* The minute of traded_at changed in a way only the table knows (a trade marked broken). */
+/*
+ * The minute of traded_at changed in a way only the table knows (trades
+ * the backfill stored, a trade marked broken): read it afresh.
+ */
 extern void candle_agg_touch(CandleAgg *a, TimestampTz traded_at);
-
-/* Something else wrote the symbol's trades (the backfill): read minutes afresh. */
-extern void candle_agg_invalidate(CandleAgg *a);
 
 /* Are rows of gemini.candles behind? */
 extern bool candle_agg_pending(const CandleAgg *a);

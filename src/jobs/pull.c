@@ -217,8 +217,6 @@ store_page(PullState *st, gp_trades_page *page, int64 now_ms)
 		batch[nbatch].side = gp_side_name(t->side);
 		batch[nbatch].broken = t->broken == 1;
 		day = store_day_of(batch[nbatch].traded_at);
-		if (st->minutes)
-			remember_minute(st, batch[nbatch].traded_at);
 		if (nbatch == 0 || day < first_day)
 			first_day = day;
 		if (nbatch == 0 || day > last_day)
@@ -227,9 +225,16 @@ store_page(PullState *st, gp_trades_page *page, int64 now_ms)
 	}
 	if (nbatch > 0)
 	{
+		/* the backfill notes the minutes it stored trades in (not those already there) */
+		bool	   *stored = st->minutes ? palloc(sizeof(bool) * nbatch) : NULL;
+		int64		updated = st->rec.trades_updated;
+
 		store_ensure_day_partitions("gemini.trades", first_day, last_day);
 		store_trades(st->symbol, "rest", st->run_id, batch, nbatch,
-					 &st->rec.trades_new, &st->rec.trades_updated, NULL);
+					 &st->rec.trades_new, &st->rec.trades_updated, stored);
+		for (int i = 0; stored && i < nbatch; i++)
+			if (stored[i] || (st->rec.trades_updated > updated && batch[i].broken))
+				remember_minute(st, batch[i].traded_at);
 	}
 	st->rec.trades_seen += page->n;
 	pfree(batch);
@@ -526,6 +531,7 @@ gemini_backfill_step(Backfill *b, int64 live_tid)
 	 * transaction; the backfill's state stays as before the page.
 	 */
 	MemoryContextSwitchTo(page_cxt);
+	b->st.nminutes = 0;			/* the caller has read the last step's */
 	PG_TRY();
 	{
 		int64		max_tid = b->st.max_tid;
@@ -551,10 +557,6 @@ gemini_backfill_step(Backfill *b, int64 live_tid)
 			more = false;
 		if (b->st.max_tid > 0)
 			store_set_watermark(b->st.symbol, b->st.max_tid, b->st.max_tid_time, b->st.run_id);
-		/* the minutes of backfilled trades get their computed candles, as live ones do */
-		if (b->st.nminutes > 0)
-			store_computed_candles(b->st.symbol, b->st.minutes, b->st.nminutes);
-		b->st.nminutes = 0;
 		spi_xact_commit(old);
 	}
 	PG_CATCH();
@@ -567,6 +569,13 @@ gemini_backfill_step(Backfill *b, int64 live_tid)
 	PG_END_TRY();
 	MemoryContextDelete(page_cxt);
 	return more;
+}
+
+int
+gemini_backfill_minutes(Backfill *b, const TimestampTz **minutes)
+{
+	*minutes = b->st.minutes;
+	return b->st.nminutes;
 }
 
 int64

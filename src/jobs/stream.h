@@ -40,6 +40,11 @@ typedef struct Backfill Backfill;
 
 extern Backfill *gemini_backfill_begin(const char *symbol);
 extern bool gemini_backfill_step(Backfill *b, int64 live_tid);
+/*
+ * The minutes the last step stored trades in (committed), for the stream's
+ * computed candles; valid until the next step.
+ */
+extern int	gemini_backfill_minutes(Backfill *b, const TimestampTz **minutes);
 extern int64 gemini_backfill_end(Backfill *b);
 extern void gemini_backfill_abort(Backfill *b);
 

@@ -57,6 +57,9 @@
 #include "postgres.h"
 
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -157,6 +160,7 @@ typedef struct Stream
 	TimestampTz last_flush;
 	TimestampTz last_status;
 	TimestampTz last_candles;
+	TimestampTz last_trim;		/* malloc_trim, see give_back_memory */
 	/* connection */
 	TimestampTz connected_since;
 	TimestampTz last_message_at;
@@ -348,6 +352,28 @@ candles_add_committed(void)
 	}
 }
 
+/*
+ * A flush's buffers are freed at its end, but glibc keeps freed memory in
+ * its heap, and a rare large batch (a burst, a stall) raises the heap's
+ * high-water mark for good: the worker's private memory then creeps up for
+ * hours without anything being in use.  Once a minute the worker hands the
+ * free pages back (malloc_trim also releases free pages inside the heap),
+ * so RssAnon shows what is in use.
+ */
+#define TRIM_EVERY_MS	60000
+
+static void
+give_back_memory(TimestampTz now)
+{
+#ifdef __GLIBC__
+	if (TimestampDifferenceExceeds(st.last_trim, now, TRIM_EVERY_MS))
+	{
+		malloc_trim(0);
+		st.last_trim = now;
+	}
+#endif
+}
+
 /* ---------- flush: one short transaction ---------- */
 
 
@@ -479,6 +505,7 @@ flush(const char *state, const char *error)
 			candle_agg_written(st.sym[i].candles);
 	}
 	st.last_flush = st.last_status = GetCurrentTimestamp();
+	give_back_memory(st.last_flush);
 	return wanted;
 }
 
@@ -798,16 +825,19 @@ backfill_failed(SymState *s)
  * long until one would (ms), or -1 when no backfill is left.
  */
 /*
- * One page of s's backfill; false when it is done.  The backfill computes
- * the candles of its own minutes from the table, so the stream's kept
- * candles of the symbol are read afresh.
+ * One page of s's backfill; false when it is done.  The minutes it stored
+ * trades in are read afresh from the table for the computed candles (with
+ * the next candle write, at most a second later).
  */
 static bool
 backfill_step_done(SymState *s)
 {
 	bool		more = gemini_backfill_step(s->backfill, s->first_live_tid);
+	const TimestampTz *minutes;
+	int			n = gemini_backfill_minutes(s->backfill, &minutes);
 
-	candle_agg_invalidate(s->candles);
+	for (int i = 0; i < n; i++)
+		candle_agg_touch(s->candles, minutes[i]);
 	return more;
 }
 

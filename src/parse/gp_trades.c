@@ -19,12 +19,6 @@ static gp_status parse_trades_jsonc(const char *body, size_t len, gp_trades_page
 									gp_error *err);
 
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-static int
-same_text(const char *a, const char *b)
-{
-	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
-}
-
 /*
  * The fast path promises the json-c path's result: in a fuzz build, check
  * every page it reads against json-c, and crash on any difference.
@@ -47,8 +41,8 @@ check_fast_against_jsonc(const char *body, size_t len, const gp_trades_page *fas
 
 		if (a->tid != b->tid || a->timestampms != b->timestampms || a->side != b->side ||
 			a->broken != b->broken || a->has_tid != b->has_tid ||
-			!same_text(a->price, b->price) || !same_text(a->amount, b->amount) ||
-			!same_text(a->bad_reason, b->bad_reason) || !same_text(a->raw, b->raw))
+			!gpi_same_text(a->price, b->price) || !gpi_same_text(a->amount, b->amount) ||
+			!gpi_same_text(a->bad_reason, b->bad_reason) || !gpi_same_text(a->raw, b->raw))
 			abort();
 	}
 	gp_trades_page_free(&ref);

@@ -38,12 +38,6 @@
 
 #include "parse_internal.h"
 
-typedef struct fast_reader
-{
-	const char *p;				/* next byte */
-	const char *end;			/* one past the body */
-} fast_reader;
-
 /* Members a usable trade must have, as bits. */
 #define F_TID		0x01
 #define F_TSMS		0x02
@@ -53,131 +47,15 @@ typedef struct fast_reader
 #define F_BROKEN	0x20
 #define F_REQUIRED	(F_TID | F_TSMS | F_PRICE | F_AMOUNT | F_TYPE)
 
-/* Longest integer read here: 18 digits cannot overflow int64. */
-#define FAST_MAX_DIGITS 18
-
-static void
-skip_ws(fast_reader *r)
-{
-	while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
-		r->p++;
-}
-
-/* Is the next byte c?  (Never reads past the end.) */
 static int
-at(const fast_reader *r, char c)
-{
-	return r->p < r->end && *r->p == c;
-}
-
-/*
- * A string of printable ASCII without escapes, the reader on its opening
- * quote.  Sets *s and *len to its contents and moves past the closing quote.
- */
-static int
-read_plain_string(fast_reader *r, const char **s, size_t *len)
-{
-	const char *q;
-
-	if (!at(r, '"'))
-		return 0;
-	q = r->p + 1;
-	while (q < r->end && *q != '"')
-	{
-		unsigned char c = (unsigned char) *q;
-
-		if (c < 0x20 || c > 0x7e || c == '\\')
-			return 0;
-		q++;
-	}
-	if (q >= r->end)
-		return 0;
-	*s = r->p + 1;
-	*len = (size_t) (q - (r->p + 1));
-	r->p = q + 1;
-	return 1;
-}
-
-/*
- * A JSON number that is a non-negative integer of at most FAST_MAX_DIGITS
- * digits, followed by something that cannot continue a number.
- */
-static int
-read_small_uint(fast_reader *r, int64_t *out)
-{
-	const char *q = r->p;
-	int64_t		v = 0;
-	int			digits = 0;
-
-	while (q < r->end && *q >= '0' && *q <= '9')
-	{
-		if (++digits > FAST_MAX_DIGITS)
-			return 0;
-		v = v * 10 + (*q - '0');
-		q++;
-	}
-	if (digits == 0 || (digits > 1 && *r->p == '0'))
-		return 0;
-	/* a fraction or exponent makes it a double (and json-c's business) */
-	if (q < r->end && (*q == '.' || *q == 'e' || *q == 'E'))
-		return 0;
-	*out = v;
-	r->p = q;
-	return 1;
-}
-
-/* The literal word at the reader, e.g. "true". */
-static int
-read_word(fast_reader *r, const char *word, size_t len)
-{
-	if ((size_t) (r->end - r->p) < len || memcmp(r->p, word, len) != 0)
-		return 0;
-	r->p += len;
-	return 1;
-}
-
-/*
- * tid or timestampms: a number, or a string that gpi_parse_int64 reads
- * (what gpi_json_int64 accepts); negative values are refused there, so
- * here they decline.
- */
-static int
-read_id(fast_reader *r, int64_t *out)
-{
-	const char *s;
-	size_t		len;
-
-	if (at(r, '"'))
-	{
-		if (!read_plain_string(r, &s, &len))
-			return 0;
-		return gpi_parse_int64(s, len, out) == GPI_INT_OK && *out >= 0;
-	}
-	return read_small_uint(r, out);
-}
-
-/* price or amount: a decimal string (gpi_json_decimal's rule), into the arena. */
-static int
-read_decimal_string(fast_reader *r, gpi_arena *a, const char **out)
-{
-	const char *s;
-	size_t		len;
-
-	if (!read_plain_string(r, &s, &len) || !gpi_is_decimal_n(s, len))
-		return 0;
-	*out = gpi_arena_strndup(a, s, len);
-	return *out != NULL;
-}
-
-static int
-read_side(fast_reader *r, gp_side *side)
+read_side(gpi_fast_reader *r, gp_side *side)
 {
 	static const char *const names[] = {"buy", "sell", "auction", "block"};
 	const char *s;
 	size_t		len;
 	size_t		i;
 
-	if (!read_plain_string(r, &s, &len))
+	if (!gpi_fast_string(r, &s, &len))
 		return 0;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 	{
@@ -190,34 +68,9 @@ read_side(fast_reader *r, gp_side *side)
 	return 0;
 }
 
-/* A member that is ignored: any scalar of the subset. */
-static int
-skip_scalar(fast_reader *r)
-{
-	const char *s;
-	size_t		len;
-	int64_t		v;
-
-	if (at(r, '"'))
-		return read_plain_string(r, &s, &len);
-	if (at(r, 't'))
-		return read_word(r, "true", 4);
-	if (at(r, 'f'))
-		return read_word(r, "false", 5);
-	if (at(r, 'n'))
-		return read_word(r, "null", 4);
-	return read_small_uint(r, &v);
-}
-
-static int
-key_is(const char *key, size_t len, const char *name)
-{
-	return len == strlen(name) && memcmp(key, name, len) == 0;
-}
-
 /* One object, the reader on its '{'; fills t (raw aside) or declines. */
 static int
-read_trade(fast_reader *r, gpi_arena *a, gp_trade *t)
+read_trade(gpi_fast_reader *r, gpi_arena *a, gp_trade *t)
 {
 	unsigned	seen = 0;
 
@@ -232,85 +85,71 @@ read_trade(fast_reader *r, gpi_arena *a, gp_trade *t)
 	t->raw = NULL;
 
 	r->p++;						/* '{' */
-	skip_ws(r);
+	gpi_fast_skip_ws(r);
 	for (;;)
 	{
 		const char *key;
 		size_t		klen;
 		unsigned	bit;
 		int			ok;
+		int			more;
 
-		if (!read_plain_string(r, &key, &klen))
+		if (!gpi_fast_key(r, &key, &klen))
 			return 0;
-		skip_ws(r);
-		if (!at(r, ':'))
-			return 0;
-		r->p++;
-		skip_ws(r);
-
-		if (key_is(key, klen, "tid"))
+		if (gpi_fast_key_is(key, klen, "tid"))
 		{
 			bit = F_TID;
-			ok = read_id(r, &t->tid);
+			ok = gpi_fast_id(r, &t->tid);
 		}
-		else if (key_is(key, klen, "timestampms"))
+		else if (gpi_fast_key_is(key, klen, "timestampms"))
 		{
 			bit = F_TSMS;
-			ok = read_id(r, &t->timestampms);
+			ok = gpi_fast_id(r, &t->timestampms);
 		}
-		else if (key_is(key, klen, "price"))
+		else if (gpi_fast_key_is(key, klen, "price"))
 		{
 			bit = F_PRICE;
-			ok = read_decimal_string(r, a, &t->price);
+			ok = gpi_fast_decimal(r, a, &t->price);
 		}
-		else if (key_is(key, klen, "amount"))
+		else if (gpi_fast_key_is(key, klen, "amount"))
 		{
 			bit = F_AMOUNT;
-			ok = read_decimal_string(r, a, &t->amount);
+			ok = gpi_fast_decimal(r, a, &t->amount);
 		}
-		else if (key_is(key, klen, "type"))
+		else if (gpi_fast_key_is(key, klen, "type"))
 		{
 			bit = F_TYPE;
 			ok = read_side(r, &t->side);
 		}
-		else if (key_is(key, klen, "broken"))
+		else if (gpi_fast_key_is(key, klen, "broken"))
 		{
 			bit = F_BROKEN;
 			ok = 1;
-			if (at(r, 't'))
+			if (gpi_fast_at(r, 't'))
 			{
-				ok = read_word(r, "true", 4);
+				ok = gpi_fast_word(r, "true", 4);
 				t->broken = 1;
 			}
 			else
 			{
-				ok = read_word(r, "false", 5);
+				ok = gpi_fast_word(r, "false", 5);
 				t->broken = 0;
 			}
 		}
 		else
 		{
 			bit = 0;
-			ok = skip_scalar(r);
+			ok = gpi_fast_skip_scalar(r);
 		}
 		/* a repeated member: json-c's rule for it is not restated here */
 		if (!ok || (seen & bit) != 0)
 			return 0;
 		seen |= bit;
 
-		skip_ws(r);
-		if (at(r, ','))
-		{
-			r->p++;
-			skip_ws(r);
-			continue;
-		}
-		if (at(r, '}'))
-		{
-			r->p++;
+		if ((more = gpi_fast_next(r, '}')) < 0)
+			return 0;
+		if (more == 0)
 			break;
-		}
-		return 0;
 	}
 	if ((seen & F_REQUIRED) != F_REQUIRED)
 		return 0;
@@ -335,7 +174,7 @@ count_braces(const char *s, const char *end)
 int
 gpi_parse_trades_fast(const char *body, size_t len, gp_trades_page *out)
 {
-	fast_reader r;
+	gpi_fast_reader r;
 	size_t		cap;
 	size_t		n = 0;
 	gp_trade   *trades = NULL;
@@ -345,8 +184,8 @@ gpi_parse_trades_fast(const char *body, size_t len, gp_trades_page *out)
 		return 0;
 	r.p = body;
 	r.end = body + len;
-	skip_ws(&r);
-	if (!at(&r, '['))
+	gpi_fast_skip_ws(&r);
+	if (!gpi_fast_at(&r, '['))
 		return 0;
 	r.p++;
 
@@ -362,8 +201,8 @@ gpi_parse_trades_fast(const char *body, size_t len, gp_trades_page *out)
 			goto decline;
 	}
 
-	skip_ws(&r);
-	if (at(&r, ']'))
+	gpi_fast_skip_ws(&r);
+	if (gpi_fast_at(&r, ']'))
 		r.p++;
 	else
 	{
@@ -371,8 +210,9 @@ gpi_parse_trades_fast(const char *body, size_t len, gp_trades_page *out)
 		{
 			const char *start = r.p;
 			gp_trade   *t;
+			int			more;
 
-			if (!at(&r, '{') || n >= cap)
+			if (!gpi_fast_at(&r, '{') || n >= cap)
 				goto decline;
 			t = &trades[n];
 			if (!read_trade(&r, arena, t))
@@ -381,22 +221,14 @@ gpi_parse_trades_fast(const char *body, size_t len, gp_trades_page *out)
 			if (t->raw == NULL)
 				goto decline;
 			n++;
-			skip_ws(&r);
-			if (at(&r, ','))
-			{
-				r.p++;
-				skip_ws(&r);
-				continue;
-			}
-			if (at(&r, ']'))
-			{
-				r.p++;
+			more = gpi_fast_next(&r, ']');
+			if (more < 0)
+				goto decline;
+			if (more == 0)
 				break;
-			}
-			goto decline;
 		}
 	}
-	skip_ws(&r);
+	gpi_fast_skip_ws(&r);
 	if (r.p != r.end)
 		goto decline;
 

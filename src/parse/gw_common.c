@@ -178,8 +178,8 @@ gpi_ws_get_array(json_object *obj, const char *key, const char *what,
 }
 
 /* Copy an accepted symbol into dst, upper-cased. */
-static void
-copy_upper(char *dst, const char *s, size_t len)
+void
+gpi_ws_copy_upper(char *dst, const char *s, size_t len)
 {
 	size_t		i;
 
@@ -218,7 +218,7 @@ gpi_ws_get_symbol(json_object *obj, const char *key, char *dst, gp_error *err)
 		gpi_error_set(err, "field \"%s\" is not a valid symbol: \"%s\"", key, shown);
 		return GP_ERR_SHAPE;
 	}
-	copy_upper(dst, s, len);
+	gpi_ws_copy_upper(dst, s, len);
 	return GP_OK;
 }
 
@@ -232,7 +232,7 @@ gpi_ws_try_symbol(json_object *obj, const char *key, char *dst)
 	dst[0] = '\0';
 	if (json_object_object_get_ex(obj, key, &v) && gpi_json_string(v, &s, &len) &&
 		gpi_ws_symbol_ok(s, len))
-		copy_upper(dst, s, len);
+		gpi_ws_copy_upper(dst, s, len);
 }
 
 int

@@ -28,6 +28,7 @@
  * silent fall back to event_id: the two are different id spaces since 2023.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parse_internal.h"
@@ -275,8 +276,57 @@ has_affixes(const char *s, size_t len, const char *prefix, const char *suffix)
 		memcmp(s + len - sl, suffix, sl) == 0;
 }
 
+static gp_status parse_v2_jsonc(const char *frame, size_t len, gw_message *msg, gp_error *err);
+
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+/*
+ * The fast path promises the json-c path's result: in a fuzz build, check
+ * every frame it reads against json-c, and crash on any difference.
+ */
+static void
+check_fast_against_jsonc(const char *frame, size_t len, const gw_message *fast)
+{
+	gw_message	ref;
+	gp_error	err;
+
+	if (parse_v2_jsonc(frame, len, &ref, &err) != GP_OK)
+		abort();
+	if (ref.kind != fast->kind || strcmp(ref.symbol, fast->symbol) != 0 ||
+		ref.n_levels != fast->n_levels || ref.n_trades != fast->n_trades)
+		abort();
+	for (size_t i = 0; i < ref.n_levels; i++)
+		if (ref.levels[i].is_bid != fast->levels[i].is_bid ||
+			!gpi_same_text(ref.levels[i].price, fast->levels[i].price) ||
+			!gpi_same_text(ref.levels[i].size, fast->levels[i].size))
+			abort();
+	for (size_t i = 0; i < ref.n_trades; i++)
+		if (ref.trades[i].tid != fast->trades[i].tid ||
+			ref.trades[i].timestampms != fast->trades[i].timestampms ||
+			ref.trades[i].side != fast->trades[i].side ||
+			!gpi_same_text(ref.trades[i].price, fast->trades[i].price) ||
+			!gpi_same_text(ref.trades[i].amount, fast->trades[i].amount))
+			abort();
+	gw_message_free(&ref);
+}
+#endif
+
 gp_status
 gw_parse_v2(const char *frame, size_t len, gw_message *msg, gp_error *err)
+{
+	gpi_error_clear(err);
+	if (gpi_parse_v2_fast(frame, len, msg))
+	{
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+		check_fast_against_jsonc(frame, len, msg);
+#endif
+		return GP_OK;
+	}
+	return parse_v2_jsonc(frame, len, msg, err);
+}
+
+/* Any frame: json-c's tree, then dispatch on "type". */
+static gp_status
+parse_v2_jsonc(const char *frame, size_t len, gw_message *msg, gp_error *err)
 {
 	json_object *root;
 	json_object *type;

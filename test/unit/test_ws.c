@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "gemini_ws.h"
+#include "parse_internal.h"
 #include "test_util.h"
 
 void		test_ws(void);
@@ -990,9 +991,103 @@ test_builders(void)
 	}
 }
 
+/*
+ * gw_v2_fast.c: the usual trade and book-update frames are read in one
+ * pass, with the values gw_parse_v2 gives; anything else is declined (and
+ * gw_parse_v2 then parses it with json-c, as the other groups check).
+ */
+static int
+fast(const char *frame, gw_message *m)
+{
+	return gpi_parse_v2_fast(frame, strlen(frame), m);
+}
+
+static void
+test_v2_fast(void)
+{
+	gw_message	m;
+	static const char *const declined[] = {
+		/* snapshots, errors, other types */
+		"{\"type\":\"l2_updates\",\"symbol\":\"BTCUSD\",\"changes\":[],\"trades\":[]}",
+		"{\"type\":\"l2_updates\",\"symbol\":\"BTCUSD\",\"changes\":[],\"auction_events\":[]}",
+		"{\"result\":\"error\",\"type\":\"trade\",\"reason\":\"x\"}",
+		"{\"type\":\"heartbeat\",\"timestamp\":1}",
+		"{\"type\":\"candles_1m_updates\",\"symbol\":\"BTCUSD\",\"changes\":[]}",
+		/* outside the subset */
+		"{\"type\":\"trade\",\"symbol\":\"BTC\\u0055SD\",\"tid\":1,\"timestamp\":2,\"price\":\"1\",\"quantity\":\"1\",\"side\":\"buy\"}",
+		"{\"type\":\"trade\",\"symbol\":\"BTCUSD\",\"tid\":1,\"timestamp\":2,\"price\":1.5,\"quantity\":\"1\",\"side\":\"buy\"}",
+		"{\"type\":\"trade\",\"symbol\":\"BTCUSD\",\"tid\":1,\"timestamp\":2,\"price\":\"1\",\"price\":\"2\",\"quantity\":\"1\",\"side\":\"buy\"}",
+		"{\"type\":\"trade\",\"symbol\":\"BTCUSD\",\"tid\":1,\"timestamp\":-2,\"price\":\"1\",\"quantity\":\"1\",\"side\":\"buy\"}",
+		"{\"type\":\"trade\",\"symbol\":\"BTCUSD\",\"tid\":1,\"timestamp\":2,\"price\":\"1\",\"quantity\":\"1\",\"side\":\"BUY\"}",
+		"{\"type\":\"trade\",\"symbol\":\"BTCUSD\",\"timestamp\":2,\"price\":\"1\",\"quantity\":\"1\",\"side\":\"buy\"}",
+		"{\"type\":\"trade\",\"symbol\":\"BTCUSD\",\"tid\":1,\"timestamp\":2,\"price\":\"1\",\"quantity\":\"1\",\"side\":\"buy\",\"x\":{}}",
+		"{\"type\":\"trade\",\"symbol\":\"BTC/USD\",\"tid\":1,\"timestamp\":2,\"price\":\"1\",\"quantity\":\"1\",\"side\":\"buy\"}",
+		"{\"type\":\"trade\",\"symbol\":\"BTCUSD\",\"tid\":1,\"timestamp\":2,\"price\":\"1\",\"quantity\":\"1\",\"side\":\"buy\"} x",
+		"{\"type\":\"l2_updates\",\"symbol\":\"BTCUSD\",\"changes\":[[\"buy\",\"1\"]]}",
+		"{\"type\":\"l2_updates\",\"symbol\":\"BTCUSD\",\"changes\":[[\"bid\",\"1\",\"2\"]]}",
+		"{\"type\":\"l2_updates\",\"symbol\":\"BTCUSD\",\"changes\":[[\"buy\",1,\"2\"]]}",
+		"{\"type\":\"l2_updates\",\"symbol\":\"BTCUSD\"}",
+		"[]",
+		"",
+	};
+
+	/* a trade: tid preferred to event_id, exact texts, upper-cased symbol */
+	memset(&m, 0xAB, sizeof(m));
+	CHECK(fast("{\"type\":\"trade\",\"symbol\":\"btcusd\",\"event_id\":7,\"tid\":\"1234567890123\","
+			   "\"timestamp\":1700000000123,\"price\":\"36000.10\",\"quantity\":\"0.00010000\","
+			   "\"side\":\"sell\",\"socket_sequence\":42}", &m));
+	CHECK(m.kind == GW_TRADE);
+	CHECK_STR(m.symbol, "BTCUSD");
+	CHECK(m.n_trades == 1 && m.n_levels == 0);
+	CHECK_I64(m.trades[0].tid, 1234567890123);
+	CHECK_I64(m.trades[0].timestampms, 1700000000123);
+	CHECK_STR(m.trades[0].price, "36000.10");
+	CHECK_STR(m.trades[0].amount, "0.00010000");
+	CHECK(m.trades[0].side == GP_SIDE_SELL);
+	gw_message_free(&m);
+
+	/* event_id alone (2021 traffic) */
+	CHECK(fast(" {\"type\": \"trade\", \"symbol\": \"ETHUSD\", \"event_id\": 99, \"timestamp\": 5,"
+			   " \"price\": \"1\", \"quantity\": \"2\", \"side\": \"buy\"}\n", &m));
+	CHECK_I64(m.trades[0].tid, 99);
+	gw_message_free(&m);
+
+	/* a book update */
+	CHECK(fast("{\"type\":\"l2_updates\",\"symbol\":\"BTCUSD\",\"changes\":[[\"buy\",\"9122.04\",\"0.00121425\"],"
+			   " [\"sell\",\"9122.05\",\"0\"]]}", &m));
+	CHECK(m.kind == GW_BOOK_UPDATE);
+	CHECK(m.n_levels == 2 && m.n_trades == 0);
+	CHECK(m.levels[0].is_bid == 1 && m.levels[1].is_bid == 0);
+	CHECK_STR(m.levels[0].price, "9122.04");
+	CHECK_STR(m.levels[0].size, "0.00121425");
+	CHECK_STR(m.levels[1].size, "0");
+	gw_message_free(&m);
+
+	/* no changes at all */
+	CHECK(fast("{\"type\":\"l2_updates\",\"symbol\":\"BTCUSD\",\"changes\":[]}", &m));
+	CHECK(m.kind == GW_BOOK_UPDATE && m.n_levels == 0 && m.levels == NULL);
+	gw_message_free(&m);
+
+	for (size_t i = 0; i < sizeof(declined) / sizeof(declined[0]); i++)
+	{
+		gw_message	z;
+		gw_message	full;
+		gp_error	e;
+
+		memset(&m, 0, sizeof(m));
+		memset(&z, 0, sizeof(z));
+		CHECKF(!fast(declined[i], &m), "fast path declines %s", declined[i]);
+		CHECKF(memcmp(&m, &z, sizeof(m)) == 0, "declining leaves the message alone: %s", declined[i]);
+		/* and gw_parse_v2 still parses it (or fails) through json-c, without a crash */
+		(void) gw_parse_v2(declined[i], strlen(declined[i]), &full, &e);
+		gw_message_free(&full);
+	}
+}
+
 void
 test_ws(void)
 {
+	test_v2_fast();
 	test_v2_heartbeat();
 	test_v2_trade();
 	test_v2_trade_bad();
