@@ -342,3 +342,9 @@ gw_message_free(gw_message *msg)
 	gpi_arena_free((gpi_arena *) msg->priv);
 	memset(msg, 0, sizeof(*msg));
 }
+
+int
+gpi_same_text(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}

@@ -66,37 +66,7 @@ char	   *gpi_arena_strndup(gpi_arena *a, const char *s, size_t len);
 /* Frees every block; a NULL arena is fine. */
 void		gpi_arena_free(gpi_arena *a);
 
-/* ---------- gp_fast_json.c: reading a strict subset of JSON in one pass ---------- */
-
-typedef struct gpi_fast_reader
-{
-	const char *p;				/* next byte */
-	const char *end;			/* one past the body */
-} gpi_fast_reader;
-
-/* Skip space, tab, CR and LF. */
-void		gpi_fast_skip_ws(gpi_fast_reader *r);
-/* Is the next byte c? */
-int			gpi_fast_at(const gpi_fast_reader *r, char c);
-/* A string of printable ASCII without escapes; *s, *len: its contents. */
-int			gpi_fast_string(gpi_fast_reader *r, const char **s, size_t *len);
-/* A non-negative integer of at most 18 digits, no fraction or exponent. */
-int			gpi_fast_uint(gpi_fast_reader *r, int64_t *out);
-/* The literal word (true, false, null). */
-int			gpi_fast_word(gpi_fast_reader *r, const char *word, size_t len);
-/* An id: such an integer, or a string gpi_parse_int64 reads, not negative. */
-int			gpi_fast_id(gpi_fast_reader *r, int64_t *out);
-/* A decimal string (gpi_is_decimal_n), copied into the arena. */
-int			gpi_fast_decimal(gpi_fast_reader *r, gpi_arena *a, const char **out);
-/* Any scalar of the subset, ignored. */
-int			gpi_fast_skip_scalar(gpi_fast_reader *r);
-/* Is the key (not NUL-terminated) this name? */
-int			gpi_fast_key_is(const char *key, size_t len, const char *name);
-/* A member's key and ':'; the reader then on the value. */
-int			gpi_fast_key(gpi_fast_reader *r, const char **key, size_t *klen);
-/* After a member or element: 1 another follows, 0 `close` ended it, -1 neither. */
-int			gpi_fast_next(gpi_fast_reader *r, char close);
-/* Equal texts, or both NULL (the fuzz builds' fast-against-json-c checks). */
+/* Equal texts, or both NULL (the fuzz builds' fast-against-json-c checks; gw_common.c). */
 int			gpi_same_text(const char *a, const char *b);
 
 /* ---------- gp_error.c: filling gp_error ---------- */
@@ -339,5 +309,9 @@ gp_status	gpi_ws_levels(json_object *arr, const char *key, int is_bid,
  * out of memory...).
  */
 int			gpi_parse_trades_fast(const char *body, size_t len, gp_trades_page *out);
+
+/* ---------- gp_fast_json.h: reading a strict subset of JSON in one pass ---------- */
+/* (static inline: they run per byte of every page and frame) */
+#include "gp_fast_json.h"
 
 #endif							/* GP_PARSE_INTERNAL_H */

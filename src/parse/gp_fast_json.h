@@ -1,21 +1,32 @@
 /*
- * gp_fast_json.c
+ * gp_fast_json.h
  *	  The reading primitives of the one-pass readers that are tried before
  *	  json-c (gp_trades_fast.c for REST trade pages, gw_v2_fast.c for
- *	  websocket frames).
+ *	  websocket frames), included through parse_internal.h.
  *
  * They read a narrow subset of strict JSON and say "no" to anything else,
  * never guessing: the caller then declines and json-c parses the input and
- * gives it its precise messages.  None reads past the end.
+ * gives it its precise messages.  None reads past the end.  They are
+ * static inline so that they are inlined into the readers' loops, and
+ * gpi_fast_key_is's strlen of a literal folds to a constant: as calls into
+ * another file they made the pull's parsing three times slower.
  */
+#ifndef GP_FAST_JSON_H
+#define GP_FAST_JSON_H
+
+#include <stdint.h>
 #include <string.h>
 
-#include "parse_internal.h"
+typedef struct gpi_fast_reader
+{
+	const char *p;				/* next byte */
+	const char *end;			/* one past the body */
+} gpi_fast_reader;
 
 /* Longest integer read here: 18 digits cannot overflow int64. */
 #define FAST_MAX_DIGITS 18
 
-void
+static inline void
 gpi_fast_skip_ws(gpi_fast_reader *r)
 {
 	while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
@@ -23,7 +34,7 @@ gpi_fast_skip_ws(gpi_fast_reader *r)
 }
 
 /* Is the next byte c? */
-int
+static inline int
 gpi_fast_at(const gpi_fast_reader *r, char c)
 {
 	return r->p < r->end && *r->p == c;
@@ -33,7 +44,7 @@ gpi_fast_at(const gpi_fast_reader *r, char c)
  * A string of printable ASCII without escapes, the reader on its opening
  * quote.  Sets *s and *len to its contents and moves past the closing quote.
  */
-int
+static inline int
 gpi_fast_string(gpi_fast_reader *r, const char **s, size_t *len)
 {
 	const char *q;
@@ -61,7 +72,7 @@ gpi_fast_string(gpi_fast_reader *r, const char **s, size_t *len)
  * A JSON number that is a non-negative integer of at most FAST_MAX_DIGITS
  * digits, followed by something that cannot continue a number.
  */
-int
+static inline int
 gpi_fast_uint(gpi_fast_reader *r, int64_t *out)
 {
 	const char *q = r->p;
@@ -86,7 +97,7 @@ gpi_fast_uint(gpi_fast_reader *r, int64_t *out)
 }
 
 /* The literal word at the reader, e.g. "true". */
-int
+static inline int
 gpi_fast_word(gpi_fast_reader *r, const char *word, size_t len)
 {
 	if ((size_t) (r->end - r->p) < len || memcmp(r->p, word, len) != 0)
@@ -100,7 +111,7 @@ gpi_fast_word(gpi_fast_reader *r, const char *word, size_t len)
  * (what gpi_json_int64 accepts); negative values are refused there, so
  * here they decline.
  */
-int
+static inline int
 gpi_fast_id(gpi_fast_reader *r, int64_t *out)
 {
 	const char *s;
@@ -116,7 +127,7 @@ gpi_fast_id(gpi_fast_reader *r, int64_t *out)
 }
 
 /* price or amount: a decimal string (gpi_json_decimal's rule), into the arena. */
-int
+static inline int
 gpi_fast_decimal(gpi_fast_reader *r, gpi_arena *a, const char **out)
 {
 	const char *s;
@@ -129,7 +140,7 @@ gpi_fast_decimal(gpi_fast_reader *r, gpi_arena *a, const char **out)
 }
 
 /* A member that is ignored: any scalar of the subset. */
-int
+static inline int
 gpi_fast_skip_scalar(gpi_fast_reader *r)
 {
 	const char *s;
@@ -147,7 +158,7 @@ gpi_fast_skip_scalar(gpi_fast_reader *r)
 	return gpi_fast_uint(r, &v);
 }
 
-int
+static inline int
 gpi_fast_key_is(const char *key, size_t len, const char *name)
 {
 	return len == strlen(name) && memcmp(key, name, len) == 0;
@@ -157,7 +168,7 @@ gpi_fast_key_is(const char *key, size_t len, const char *name)
  * A member's key and its ':', the reader on the key's quote; the reader is
  * then on the value.
  */
-int
+static inline int
 gpi_fast_key(gpi_fast_reader *r, const char **key, size_t *klen)
 {
 	if (!gpi_fast_string(r, key, klen))
@@ -175,7 +186,7 @@ gpi_fast_key(gpi_fast_reader *r, const char **key, size_t *klen)
  * reader on it), 0 when `close` ends the object or array (the reader past
  * it), -1 when neither comes.
  */
-int
+static inline int
 gpi_fast_next(gpi_fast_reader *r, char close)
 {
 	gpi_fast_skip_ws(r);
@@ -193,8 +204,4 @@ gpi_fast_next(gpi_fast_reader *r, char close)
 	return -1;
 }
 
-int
-gpi_same_text(const char *a, const char *b)
-{
-	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
-}
+#endif
