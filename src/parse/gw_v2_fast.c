@@ -70,10 +70,34 @@ text_is(const char *s, size_t len, const char *lit)
 	return len == strlen(lit) && memcmp(s, lit, len) == 0;
 }
 
+/* The byte c, with the whitespace around it. */
+static int
+expect(gpi_fast_reader *r, char c)
+{
+	gpi_fast_skip_ws(r);
+	if (!gpi_fast_at(r, c))
+		return 0;
+	r->p++;
+	gpi_fast_skip_ws(r);
+	return 1;
+}
+
+/* A level's decimal string: into *out (the arena), or only checked when out is NULL. */
+static int
+level_decimal(gpi_fast_reader *r, gpi_arena *a, const char **out)
+{
+	const char *s;
+	size_t		len;
+
+	if (out != NULL)
+		return gpi_fast_decimal(r, a, out);
+	return gpi_fast_string(r, &s, &len) && gpi_is_decimal_n(s, len);
+}
+
 /*
- * The "changes" array, the reader on its '['.  Counts its levels and checks
- * their shape without keeping anything (the arena is sized from the count);
- * read_levels reads them again into it.
+ * The "changes" array, the reader on its '['; *n: its levels.  Called twice:
+ * with out NULL to check the shape and count the levels (the array is
+ * sized from the count), then to read them into out.
  */
 static int
 scan_levels(gpi_fast_reader *r, gpi_arena *a, gw_level *out, size_t *n)
@@ -92,16 +116,10 @@ scan_levels(gpi_fast_reader *r, gpi_arena *a, gw_level *out, size_t *n)
 	{
 		const char *side;
 		size_t		side_len;
-		const char *s;
-		size_t		len;
 		int			is_bid;
 		int			more;
 
-		if (!gpi_fast_at(r, '['))
-			return 0;
-		r->p++;
-		gpi_fast_skip_ws(r);
-		if (!gpi_fast_string(r, &side, &side_len))
+		if (!expect(r, '[') || !gpi_fast_string(r, &side, &side_len))
 			return 0;
 		if (text_is(side, side_len, "buy"))
 			is_bid = 1;
@@ -109,30 +127,10 @@ scan_levels(gpi_fast_reader *r, gpi_arena *a, gw_level *out, size_t *n)
 			is_bid = 0;
 		else
 			return 0;
-		gpi_fast_skip_ws(r);
-		if (!gpi_fast_at(r, ','))
-			return 0;
-		r->p++;
-		gpi_fast_skip_ws(r);
 		if (out != NULL)
-		{
 			out[k].is_bid = is_bid;
-			if (!gpi_fast_decimal(r, a, &out[k].price))
-				return 0;
-		}
-		else if (!gpi_fast_string(r, &s, &len) || !gpi_is_decimal_n(s, len))
-			return 0;
-		gpi_fast_skip_ws(r);
-		if (!gpi_fast_at(r, ','))
-			return 0;
-		r->p++;
-		gpi_fast_skip_ws(r);
-		if (out != NULL)
-		{
-			if (!gpi_fast_decimal(r, a, &out[k].size))
-				return 0;
-		}
-		else if (!gpi_fast_string(r, &s, &len) || !gpi_is_decimal_n(s, len))
+		if (!expect(r, ',') || !level_decimal(r, a, out ? &out[k].price : NULL) ||
+			!expect(r, ',') || !level_decimal(r, a, out ? &out[k].size : NULL))
 			return 0;
 		gpi_fast_skip_ws(r);
 		if (!gpi_fast_at(r, ']'))
