@@ -29,8 +29,12 @@
 #include "access/tableam.h"
 #include "access/tupconvert.h"
 #include "catalog/pg_class.h"
+#include "access/genam.h"
 #include "catalog/pg_inherits.h"
-#include "storage/proc.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "executor/execPartition.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
@@ -86,49 +90,88 @@ has_insert_side_effects(Relation rel)
 }
 
 /*
+ * Does relid have an enabled insert trigger of its own?  Read from
+ * pg_trigger by its index, not through the relcache: a long-lived stream
+ * worker would otherwise keep a relcache entry for every daily partition
+ * ever made.
+ */
+static bool
+has_insert_trigger(Oid relid)
+{
+	Relation	tgrel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(tgrel, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_trigger t = (Form_pg_trigger) GETSTRUCT(tup);
+
+		found = TRIGGER_FOR_INSERT(t->tgtype) && t->tgenabled != TRIGGER_DISABLED;
+	}
+	systable_endscan(scan);
+	table_close(tgrel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Known answers of partitions_plain(), forgotten at any relcache
+ * invalidation (CREATE TRIGGER, ATTACH or DETACH PARTITION all send one),
+ * which is read before bulk_insert_open's lock on the table is granted.
+ */
+#define PLAIN_CACHE_SIZE 8
+static Oid	plain_relid[PLAIN_CACHE_SIZE];
+static bool plain_answer[PLAIN_CACHE_SIZE];
+static int	plain_next = 0;
+static bool plain_callback_set = false;
+
+static void
+forget_plain(Datum arg, Oid relid)
+{
+	memset(plain_relid, 0, sizeof(plain_relid));
+}
+
+/*
  * Are all the partitions of relid plain tables without insert triggers?
- * (A trigger can be made on one partition.)  The answer is kept for the
- * transaction: a trigger made later on a partition this transaction has
- * written to waits for it to end (CREATE TRIGGER's lock conflicts with the
- * writer's), and one on a partition not yet written to is caught when the
+ * (A trigger can be made on one partition.)  A trigger made on a partition
+ * after the answer, while a transaction writes to it, is caught when the
  * partition is opened (bulk_insert_row).
  */
 static bool
 partitions_plain(Oid relid)
 {
-	static Oid	cached_relid[4];
-	static LocalTransactionId cached_lxid[4];
-	static bool cached_plain[4];
-	static int	next_slot_no = 0;
 	List	   *all;
 	ListCell   *lc;
 	bool		plain = true;
 
-	for (int i = 0; i < lengthof(cached_relid); i++)
-		if (cached_relid[i] == relid && cached_lxid[i] == MyProc->lxid)
-			return cached_plain[i];
+	if (!plain_callback_set)
+	{
+		CacheRegisterRelcacheCallback(forget_plain, (Datum) 0);
+		plain_callback_set = true;
+	}
+	for (int i = 0; i < PLAIN_CACHE_SIZE; i++)
+		if (plain_relid[i] == relid)
+			return plain_answer[i];
 	all = find_all_inheritors(relid, NoLock, NULL);
 	foreach(lc, all)
 	{
 		Oid			child = lfirst_oid(lc);
-		Relation	r;
 
 		if (child == relid)
 			continue;
-		r = RelationIdGetRelation(child);
-		if (r == NULL)
-			continue;			/* dropped meanwhile: routing will not find it */
-		if (r->rd_rel->relkind == RELKIND_FOREIGN_TABLE || has_insert_side_effects(r))
+		if (get_rel_relkind(child) == RELKIND_FOREIGN_TABLE || has_insert_trigger(child))
+		{
 			plain = false;
-		RelationClose(r);
-		if (!plain)
 			break;
+		}
 	}
 	list_free(all);
-	cached_relid[next_slot_no] = relid;
-	cached_lxid[next_slot_no] = MyProc->lxid;
-	cached_plain[next_slot_no] = plain;
-	next_slot_no = (next_slot_no + 1) % lengthof(cached_relid);
+	plain_relid[plain_next] = relid;
+	plain_answer[plain_next] = plain;
+	plain_next = (plain_next + 1) % PLAIN_CACHE_SIZE;
 	return plain;
 }
 

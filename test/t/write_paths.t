@@ -13,7 +13,9 @@
 #     stream whose backfill claims the same trades at the same time: the
 #     claim waits for the pull and stores nothing twice;
 #   - book changes are written directly, and through INSERT when the table
-#     has a trigger.
+#     has a trigger;
+#   - a trigger made on today's partition while a stream writes there fires
+#     for every trade the stream stores afterwards.
 # Needs REPLAY_URL. Runs as root: the cluster runs as the postgres user.
 use strict;
 use warnings;
@@ -165,6 +167,30 @@ wait_for('the stream stopped', "SELECT count(*) FROM pg_stat_activity WHERE back
 is(psql("SELECT (SELECT count(*) FROM public.seen_changes) = (SELECT count(*) FROM gemini.book_changes)"), 't',
    'the trigger fired for every book change');
 psql("DROP TRIGGER note ON gemini.book_changes");
+
+# ---------------------------------------------------------------------------
+# 6. A trigger made on today's partition while a stream writes there: the
+#    worker sees it at its next flush (its cached answer is dropped by the
+#    relcache invalidation) and every later trade fires it.
+# ---------------------------------------------------------------------------
+psql("CREATE TABLE public.seen_live (tid bigint)");
+psql("CREATE FUNCTION public.note_live() RETURNS trigger LANGUAGE plpgsql AS
+      \$\$BEGIN INSERT INTO public.seen_live VALUES (NEW.tid); RETURN NEW; END\$\$");
+admin('POST', '/t/wp/ws', '{"mode": "generated", "rate": 200, "count": 3000, "seed": 25, "trade_ratio": 0.5}');
+psql("DELETE FROM gemini.watermarks WHERE symbol = 'WPBUSD'");
+my $sid3 = psql("SELECT gemini_stream_start('{WPBUSD}')");
+wait_for('the stream stores live trades', "SELECT count(*) > 50 FROM gemini.trades WHERE symbol = 'WPBUSD' AND source = 'ws'", 't', 30);
+my $today = psql("SELECT 'gemini.trades_p' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')");
+psql("CREATE TRIGGER note_live AFTER INSERT ON $today FOR EACH ROW EXECUTE FUNCTION public.note_live()");
+my $made = psql("SELECT clock_timestamp()");
+wait_for('the stream stores trades after the trigger', "SELECT count(*) > 100 FROM gemini.trades WHERE symbol = 'WPBUSD' AND source = 'ws' AND ingested_at > '$made'", 't', 30);
+psql("SELECT gemini_stream_stop($sid3)");
+wait_for('the stream stopped', "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'gemini_etl stream'", '0', 20);
+is(psql("SELECT count(*) FROM gemini.trades t WHERE symbol = 'WPBUSD' AND source = 'ws' AND ingested_at > '$made'
+           AND NOT EXISTS (SELECT 1 FROM public.seen_live s WHERE s.tid = t.tid)"),
+   '0', 'every trade the stream stored after the trigger was made fired it');
+is(psql("SELECT count(*) - count(DISTINCT tid) FROM gemini.trades WHERE symbol = 'WPBUSD'"), '0', 'no trade stored twice');
+psql("DROP TRIGGER note_live ON $today");
 
 $c->pg_ctl('-m fast stop');
 done_testing();
