@@ -117,7 +117,14 @@ BEGIN
          WHERE k.symbol = OLD.symbol AND k.tid = OLD.tid AND k.traded_at = OLD.traded_at;
         RETURN OLD;
     END IF;
-    TRUNCATE gemini.trade_ids;
+    -- A TRUNCATE that names gemini.trade_ids too still has it open, and
+    -- a nested TRUNCATE of it fails (55006): then DELETE, which finds it
+    -- already empty or empties it.
+    BEGIN
+        TRUNCATE gemini.trade_ids;
+    EXCEPTION WHEN object_in_use THEN
+        DELETE FROM gemini.trade_ids;
+    END;
     RETURN NULL;
 END
 $$;

@@ -68,3 +68,15 @@ SELECT count(*) FILTER (WHERE s.tid IS NULL AND q.tid IS NULL) AS lost,
 -- Quarantining is idempotent too: a re-run from the watermark adds nothing.
 SELECT gemini_pull_since('QRNUSD') AS rerun;
 SELECT count(*) AS quarantined_total FROM gemini.quarantine WHERE symbol = 'QRNUSD';
+
+-- TRUNCATE of gemini.trades empties the registry too, also when the same
+-- statement names gemini.trade_ids (its trigger must not fail then).
+BEGIN;
+TRUNCATE gemini.trades;
+SELECT count(*) AS ids_after_truncate FROM gemini.trade_ids;
+ROLLBACK;
+BEGIN;
+TRUNCATE gemini.trades, gemini.trade_ids, gemini.watermarks;
+SELECT (SELECT count(*) FROM gemini.trades) AS trades, (SELECT count(*) FROM gemini.trade_ids) AS ids;
+ROLLBACK;
+SELECT count(*) > 0 AS registry_back_after_rollback FROM gemini.trade_ids;
