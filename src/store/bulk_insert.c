@@ -32,7 +32,6 @@
 #include "access/genam.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
-#include "commands/trigger.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "executor/execPartition.h"
@@ -74,7 +73,17 @@ struct BulkInsert
 	int64		written;
 };
 
-/* Does INSERT into this relation do anything besides storing the row? */
+static bool
+rls_applies(Oid relid)
+{
+	return check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED;
+}
+
+/*
+ * Does INSERT into this relation do anything besides storing the row?
+ * The TriggerDesc flags count an insert trigger whether or not it is
+ * enabled; partition_has_insert_side_effects() answers the same way.
+ */
 static bool
 has_insert_side_effects(Relation rel)
 {
@@ -84,19 +93,20 @@ has_insert_side_effects(Relation rel)
 			   td->trig_insert_instead_row || td->trig_insert_before_statement ||
 			   td->trig_insert_after_statement || td->trig_insert_new_table))
 		return true;
-	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
-		return true;
-	return false;
+	return rls_applies(RelationGetRelid(rel));
 }
 
 /*
- * Does relid have an enabled insert trigger of its own?  Read from
- * pg_trigger by its index, not through the relcache: a long-lived stream
- * worker would otherwise keep a relcache entry for every daily partition
- * ever made.
+ * has_insert_side_effects() of a partition by its OID, read from pg_trigger
+ * by its index and not through the relcache: a long-lived stream worker
+ * would otherwise keep a relcache entry for every daily partition ever
+ * made.  It must give the same answer (a disabled trigger counts too):
+ * bulk_insert_row() checks each partition it opens with that function, and
+ * a partition called plain here but not there would fail every direct
+ * write to it.
  */
 static bool
-has_insert_trigger(Oid relid)
+partition_has_insert_side_effects(Oid relid)
 {
 	Relation	tgrel = table_open(TriggerRelationId, AccessShareLock);
 	ScanKeyData key;
@@ -110,17 +120,18 @@ has_insert_trigger(Oid relid)
 	{
 		Form_pg_trigger t = (Form_pg_trigger) GETSTRUCT(tup);
 
-		found = TRIGGER_FOR_INSERT(t->tgtype) && t->tgenabled != TRIGGER_DISABLED;
+		found = TRIGGER_FOR_INSERT(t->tgtype);
 	}
 	systable_endscan(scan);
 	table_close(tgrel, AccessShareLock);
-	return found;
+	return found || rls_applies(relid);
 }
 
 /*
  * Known answers of partitions_plain(), forgotten at any relcache
- * invalidation (CREATE TRIGGER, ATTACH or DETACH PARTITION all send one),
- * which is read before bulk_insert_open's lock on the table is granted.
+ * invalidation (CREATE TRIGGER, ATTACH or DETACH PARTITION all send one).
+ * bulk_insert_open() locks the table before it asks, and taking a lock
+ * reads the invalidations other transactions have committed.
  */
 #define PLAIN_CACHE_SIZE 8
 static Oid	plain_relid[PLAIN_CACHE_SIZE];
@@ -135,10 +146,10 @@ forget_plain(Datum arg, Oid relid)
 }
 
 /*
- * Are all the partitions of relid plain tables without insert triggers?
- * (A trigger can be made on one partition.)  A trigger made on a partition
- * after the answer, while a transaction writes to it, is caught when the
- * partition is opened (bulk_insert_row).
+ * Are all the partitions of relid plain tables without insert triggers
+ * or row security?  (A trigger can be made on one partition.)  A trigger
+ * made on a partition after the answer, while a transaction writes to it,
+ * is caught when the partition is opened (bulk_insert_row).
  */
 static bool
 partitions_plain(Oid relid)
@@ -162,7 +173,7 @@ partitions_plain(Oid relid)
 
 		if (child == relid)
 			continue;
-		if (get_rel_relkind(child) == RELKIND_FOREIGN_TABLE || has_insert_trigger(child))
+		if (get_rel_relkind(child) == RELKIND_FOREIGN_TABLE || partition_has_insert_side_effects(child))
 		{
 			plain = false;
 			break;

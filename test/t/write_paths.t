@@ -93,7 +93,8 @@ like($msgs, qr/WPAUSD written through INSERT/, 'through ON CONFLICT (its keys ar
 check_truth('WPAUSD', 'after the re-pull');
 
 # ---------------------------------------------------------------------------
-# 3. Triggers of the user's: on gemini.trades, then on one partition only.
+# 3. Triggers of the user's: on gemini.trades, then on one partition only,
+#    then a disabled one on a partition.
 # ---------------------------------------------------------------------------
 psql("CREATE TABLE public.seen (tid bigint)");
 psql("CREATE FUNCTION public.note_trade() RETURNS trigger LANGUAGE plpgsql AS
@@ -115,6 +116,17 @@ unlike($msgs, qr/WPBUSD written directly/, 'not directly');
 is(psql("SELECT count(DISTINCT tid) FROM public.seen"), '2000', 'the partition\'s trigger fired for every trade');
 check_truth('WPBUSD', 'with a trigger on a partition');
 psql("DROP TRIGGER note_part ON gemini.trades_p20260302");
+
+# a disabled trigger on one partition: counted as the executor's trigger
+# flags count it, so the pull takes INSERT and does not fail
+psql("DELETE FROM gemini.trades WHERE symbol = 'WPBUSD'; TRUNCATE public.seen; DELETE FROM gemini.watermarks WHERE symbol = 'WPBUSD'");
+psql("CREATE TRIGGER note_off AFTER INSERT ON gemini.trades_p20260302 FOR EACH ROW EXECUTE FUNCTION public.note_trade()");
+psql("ALTER TABLE gemini.trades_p20260302 DISABLE TRIGGER note_off");
+$msgs = psql_msgs("SET client_min_messages = debug1; SELECT gemini_pull_since('WPBUSD', '2026-03-02 00:00+00')");
+like($msgs, qr/^2000$/m, 'with a disabled trigger on one partition, the pull stores 2000 trades');
+is(psql("SELECT count(*) FROM public.seen"), '0', 'the disabled trigger did not fire');
+check_truth('WPBUSD', 'with a disabled trigger on a partition');
+psql("DROP TRIGGER note_off ON gemini.trades_p20260302");
 
 # ---------------------------------------------------------------------------
 # 4. A pull holding directly written trades, and a stream's backfill
