@@ -92,18 +92,46 @@ COMMENT ON TABLE gemini.trades IS 'Curated Gemini trades, daily partitions (UTC)
 
 -- Every trade ever stored, keyed on (symbol, tid): the registry that makes a
 -- trade stored once whatever time each source reports for it (REST and the
--- websocket can differ by a millisecond).  Every write to gemini.trades goes
--- through it first, in the same statement.  Deleting trades removes their
--- keys (a trigger); dropping old partitions of gemini.trades leaves their
--- keys here, so a later pull does not bring those trades back; to re-import
--- such a range, delete its keys here too.
+-- websocket can differ by a millisecond).  It is two tables: trade_ids, a
+-- row per trade, for trades written through INSERT ... ON CONFLICT (which
+-- claims the key there first, in the same statement), and trade_id_spans,
+-- a row per batch written directly as COPY writes (see trade_id_spans).
+-- A key is in exactly one of them.  Deleting trades removes their keys (a
+-- trigger); dropping old partitions of gemini.trades leaves their keys, so
+-- a later pull does not bring those trades back; to re-import such a range,
+-- delete its keys too (gemini.forget_trade_keys does both tables).
 CREATE TABLE gemini.trade_ids (
     symbol    text        NOT NULL,
     tid       bigint      NOT NULL,
     traded_at timestamptz NOT NULL,   -- the time of the stored row in gemini.trades
     PRIMARY KEY (symbol, tid)
 );
-COMMENT ON TABLE gemini.trade_ids IS 'The (symbol, tid) of every trade in gemini.trades, and the traded_at it is stored under';
+COMMENT ON TABLE gemini.trade_ids IS 'The (symbol, tid) of each trade in gemini.trades written through INSERT ... ON CONFLICT, and the traded_at it is stored under';
+
+-- The keys of a batch of trades written directly: its tids in order and
+-- the traded_at each is stored under, one row for the batch (a row per
+-- trade cost a third of a pull).  A batch is written directly only when
+-- every tid in it is above every key of the symbol in both tables, so a
+-- symbol's spans never overlap: the span that may hold a tid is the first
+-- with tid_hi >= it.  The arrays are compressed like the raw bodies.
+CREATE TABLE gemini.trade_id_spans (
+    symbol    text          NOT NULL,
+    tid_lo    bigint        NOT NULL,
+    tid_hi    bigint        NOT NULL,
+    tids      bigint[]      COMPRESSION lz4 NOT NULL,
+    traded_at timestamptz[] COMPRESSION lz4 NOT NULL,
+    PRIMARY KEY (symbol, tid_hi),
+    CHECK (tid_lo <= tid_hi AND cardinality(tids) = cardinality(traded_at) AND cardinality(tids) > 0)
+);
+COMMENT ON TABLE gemini.trade_id_spans IS 'The keys of each batch of trades written directly into gemini.trades: tids (ascending) and the traded_at each is stored under';
+
+-- Every key of the registry, from both tables: one row per stored trade.
+CREATE VIEW gemini.trade_keys AS
+SELECT k.symbol, k.tid, k.traded_at, 'trade_ids'::text AS kept_in FROM gemini.trade_ids k
+UNION ALL
+SELECT s.symbol, u.tid, u.ts, 'trade_id_spans'::text
+  FROM gemini.trade_id_spans s, unnest(s.tids, s.traded_at) AS u(tid, ts);
+COMMENT ON VIEW gemini.trade_keys IS 'Every key of the registry of stored trades (gemini.trade_ids and gemini.trade_id_spans): symbol, tid, the traded_at it is stored under, and the table that keeps it';
 
 -- A trade deleted from gemini.trades (or all of them, by TRUNCATE of the
 -- parent) leaves the registry too, so a later pull can store it again.
@@ -111,24 +139,97 @@ COMMENT ON TABLE gemini.trade_ids IS 'The (symbol, tid) of every trade in gemini
 CREATE FUNCTION gemini.forget_trade_ids() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    span_hi bigint;
 BEGIN
     IF TG_OP = 'DELETE' THEN
         DELETE FROM gemini.trade_ids k
          WHERE k.symbol = OLD.symbol AND k.tid = OLD.tid AND k.traded_at = OLD.traded_at;
+        IF FOUND THEN
+            RETURN OLD;
+        END IF;
+        -- the only span that can hold it (spans do not overlap)
+        SELECT s.tid_hi INTO span_hi FROM gemini.trade_id_spans s
+         WHERE s.symbol = OLD.symbol AND s.tid_hi >= OLD.tid
+         ORDER BY s.tid_hi LIMIT 1;
+        IF span_hi IS NOT NULL THEN
+            UPDATE gemini.trade_id_spans s
+               SET (tids, traded_at) =
+                   (SELECT array_agg(u.tid ORDER BY u.tid), array_agg(u.ts ORDER BY u.tid)
+                      FROM unnest(s.tids, s.traded_at) AS u(tid, ts)
+                     WHERE u.tid <> OLD.tid OR u.ts <> OLD.traded_at)
+             WHERE s.symbol = OLD.symbol AND s.tid_hi = span_hi AND s.tid_lo <= OLD.tid
+               AND cardinality(s.tids) > 1;
+            DELETE FROM gemini.trade_id_spans s
+             WHERE s.symbol = OLD.symbol AND s.tid_hi = span_hi
+               AND s.tids = ARRAY[OLD.tid] AND s.traded_at = ARRAY[OLD.traded_at];
+        END IF;
         RETURN OLD;
     END IF;
-    -- A TRUNCATE that names gemini.trade_ids too still has it open, and
-    -- a nested TRUNCATE of it fails (55006): then DELETE, which finds it
+    -- A TRUNCATE that names a registry table too still has it open, and a
+    -- nested TRUNCATE of it fails (55006): then DELETE, which finds it
     -- already empty or empties it.
     BEGIN
-        TRUNCATE gemini.trade_ids;
+        TRUNCATE gemini.trade_ids, gemini.trade_id_spans;
     EXCEPTION WHEN object_in_use THEN
         DELETE FROM gemini.trade_ids;
+        DELETE FROM gemini.trade_id_spans;
     END;
     RETURN NULL;
 END
 $$;
 REVOKE ALL ON FUNCTION gemini.forget_trade_ids() FROM PUBLIC;
+-- Forget the keys of a symbol's trades with tid_from <= tid <= tid_to, in
+-- both registry tables, so a later pull stores those trades again (after
+-- their partition was dropped, say).  The trades themselves are not
+-- touched.  Needs the right to write the registry (the extension's owner).
+CREATE FUNCTION gemini.forget_trade_keys(symbol text, tid_from bigint, tid_to bigint) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+    gone bigint;
+    last_hi bigint;
+    r record;
+BEGIN
+    IF symbol IS NULL OR tid_from IS NULL OR tid_to IS NULL OR tid_from > tid_to THEN
+        RAISE EXCEPTION 'forget_trade_keys needs a symbol and tid_from <= tid_to'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('Got symbol %L, tid_from %s, tid_to %s.', symbol, tid_from, tid_to),
+                  HINT = 'Give the first and the last tid to forget, both included.';
+    END IF;
+    DELETE FROM gemini.trade_ids k
+     WHERE k.symbol = forget_trade_keys.symbol AND k.tid BETWEEN tid_from AND tid_to;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    -- spans do not overlap: the ones that can hold such tids end between
+    -- tid_from and the first span end at or above tid_to
+    SELECT min(s.tid_hi) INTO last_hi FROM gemini.trade_id_spans s
+     WHERE s.symbol = forget_trade_keys.symbol AND s.tid_hi >= tid_to;
+    FOR r IN SELECT s.tid_hi, s.tids, s.traded_at FROM gemini.trade_id_spans s
+              WHERE s.symbol = forget_trade_keys.symbol AND s.tid_hi >= tid_from
+                AND s.tid_hi <= coalesce(last_hi, s.tid_hi) AND s.tid_lo <= tid_to
+              FOR UPDATE
+    LOOP
+        SELECT count(*) INTO gone FROM unnest(r.tids) AS t WHERE t BETWEEN tid_from AND tid_to;
+        CONTINUE WHEN gone = 0;
+        IF gone = cardinality(r.tids) THEN
+            DELETE FROM gemini.trade_id_spans s
+             WHERE s.symbol = forget_trade_keys.symbol AND s.tid_hi = r.tid_hi;
+        ELSE
+            UPDATE gemini.trade_id_spans s
+               SET (tids, traded_at) =
+                   (SELECT array_agg(u.tid ORDER BY u.tid), array_agg(u.ts ORDER BY u.tid)
+                      FROM unnest(r.tids, r.traded_at) AS u(tid, ts)
+                     WHERE u.tid NOT BETWEEN tid_from AND tid_to)
+             WHERE s.symbol = forget_trade_keys.symbol AND s.tid_hi = r.tid_hi;
+        END IF;
+        n := n + gone;
+    END LOOP;
+    RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION gemini.forget_trade_keys(text, bigint, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION gemini.forget_trade_keys(text, bigint, bigint) IS 'Forget the registry keys of a symbol''s trades with tid_from <= tid <= tid_to (both tables); returns how many';
 CREATE TRIGGER trades_forget_ids AFTER DELETE ON gemini.trades
     FOR EACH ROW EXECUTE FUNCTION gemini.forget_trade_ids();
 CREATE TRIGGER trades_truncate_ids AFTER TRUNCATE ON gemini.trades
@@ -1083,6 +1184,7 @@ SELECT v.id, v.target::pg_catalog.regclass, v.name, v.rule, v.severity, true,
 ---------------------------------------------------------------------------
 SELECT pg_catalog.pg_extension_config_dump('gemini.trades_default', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.trade_ids', '');
+SELECT pg_catalog.pg_extension_config_dump('gemini.trade_id_spans', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.raw_pages_default', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.book_changes_default', '');
 SELECT pg_catalog.pg_extension_config_dump('gemini.watermarks', '');

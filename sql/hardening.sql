@@ -108,7 +108,7 @@ SELECT count(*) AS rows_of_tid, bool_and(broken) AS broken,
   FROM gemini.trades WHERE symbol = 'HRDUSD' AND tid = :broken_tid;
 -- Deleting trades frees their keys, so they can be pulled again.
 DELETE FROM gemini.trades WHERE symbol = 'HRDUSD' AND tid = :broken_tid;
-SELECT count(*) AS key_left FROM gemini.trade_ids WHERE symbol = 'HRDUSD' AND tid = :broken_tid;
+SELECT count(*) AS key_left FROM gemini.trade_keys WHERE symbol = 'HRDUSD' AND tid = :broken_tid;
 SELECT gemini_pull_since('HRDUSD', '2026-06-01 09:00+00') AS stored_again_after_delete;
 
 -- 8. A timestampms near 2^63 is quarantined; converting it overflowed

@@ -69,14 +69,63 @@ SELECT count(*) FILTER (WHERE s.tid IS NULL AND q.tid IS NULL) AS lost,
 SELECT gemini_pull_since('QRNUSD') AS rerun;
 SELECT count(*) AS quarantined_total FROM gemini.quarantine WHERE symbol = 'QRNUSD';
 
+SELECT set_config('gemini_etl.api_url', (SELECT url FROM test_env) || '/t/idem', false) IS NOT NULL AS back_to_idem;
+-- The registry: every stored trade has exactly one key, under the time it is
+-- stored under.  The first pull wrote its pages directly, so their keys are
+-- spans (a row per page); the 30 appended trades came in a page of their own.
+SELECT count(*) AS keys, count(*) FILTER (WHERE kept_in = 'trade_id_spans') AS in_spans,
+       count(DISTINCT tid) AS distinct_tids
+  FROM gemini.trade_keys WHERE symbol = 'IDMUSD';
+SELECT count(*) AS trades_without_key FROM gemini.trades t
+ WHERE t.symbol = 'IDMUSD'
+   AND NOT EXISTS (SELECT 1 FROM gemini.trade_keys k
+                    WHERE k.symbol = t.symbol AND k.tid = t.tid AND k.traded_at = t.traded_at);
+SELECT count(*) AS spans, bool_and(tid_lo = tids[1] AND tid_hi = tids[cardinality(tids)]) AS bounds_right
+  FROM gemini.trade_id_spans WHERE symbol = 'IDMUSD';
+-- Deleting trades written directly takes their keys out of their spans (a
+-- span whose last key goes is deleted), and a pull stores exactly them again.
+CREATE TEMP TABLE gone AS
+SELECT tid FROM gemini.trades WHERE symbol = 'IDMUSD' ORDER BY tid OFFSET 10 LIMIT 3;
+DELETE FROM gemini.trades WHERE symbol = 'IDMUSD' AND tid IN (SELECT tid FROM gone);
+SELECT count(*) AS keys_left_of_deleted FROM gemini.trade_keys WHERE symbol = 'IDMUSD' AND tid IN (SELECT tid FROM gone);
+SELECT count(*) AS keys FROM gemini.trade_keys WHERE symbol = 'IDMUSD';
+SELECT gemini_pull_since('IDMUSD', '2026-02-01') AS stored_after_delete;
+SELECT count(*) AS stored, count(DISTINCT tid) AS distinct_tids FROM gemini.trades WHERE symbol = 'IDMUSD';
+SELECT kept_in, count(*) FROM gemini.trade_keys WHERE symbol = 'IDMUSD' AND tid IN (SELECT tid FROM gone) GROUP BY 1;
+-- Truncating one partition keeps its keys: a pull brings nothing back ...
+BEGIN;
+TRUNCATE gemini.trades_p20260201;
+SELECT gemini_pull_since('IDMUSD', '2026-02-01') AS stored_after_partition_truncate;
+-- ... until the keys are forgotten: gemini.forget_trade_keys does both tables.
+SELECT gemini.forget_trade_keys('IDMUSD', min(tid), max(tid)) AS forgotten
+  FROM replay_truth('idem', 'IDMUSD');
+SELECT count(*) AS keys_left FROM gemini.trade_keys WHERE symbol = 'IDMUSD';
+SELECT gemini_pull_since('IDMUSD', '2026-02-01') AS stored_after_forget;
+SELECT count(*) AS mismatches FROM (
+    SELECT tid, timestampms, price, amount, side, broken FROM replay_truth('idem', 'IDMUSD')
+    EXCEPT
+    SELECT tid, timestampms, price, amount, side, broken FROM stored_trades WHERE symbol = 'IDMUSD') m;
+ROLLBACK;
+-- A part of a span: the keys of 5 trades in the middle of a page.
+BEGIN;
+SELECT gemini.forget_trade_keys('IDMUSD', min(tid), max(tid)) AS forgotten
+  FROM (SELECT tid FROM gemini.trades WHERE symbol = 'IDMUSD' ORDER BY tid OFFSET 600 LIMIT 5) s;
+SELECT count(*) AS keys FROM gemini.trade_keys WHERE symbol = 'IDMUSD';
+ROLLBACK;
+SELECT gemini.forget_trade_keys('IDMUSD', 10, 5);
+
 -- TRUNCATE of gemini.trades empties the registry too, also when the same
--- statement names gemini.trade_ids (its trigger must not fail then).
+-- statement names a registry table (its trigger must not fail then).
 BEGIN;
 TRUNCATE gemini.trades;
-SELECT count(*) AS ids_after_truncate FROM gemini.trade_ids;
+SELECT count(*) AS ids_after_truncate FROM gemini.trade_keys;
 ROLLBACK;
 BEGIN;
 TRUNCATE gemini.trades, gemini.trade_ids, gemini.watermarks;
-SELECT (SELECT count(*) FROM gemini.trades) AS trades, (SELECT count(*) FROM gemini.trade_ids) AS ids;
+SELECT (SELECT count(*) FROM gemini.trades) AS trades, (SELECT count(*) FROM gemini.trade_keys) AS keys;
 ROLLBACK;
-SELECT count(*) > 0 AS registry_back_after_rollback FROM gemini.trade_ids;
+BEGIN;
+TRUNCATE gemini.trades, gemini.trade_id_spans;
+SELECT (SELECT count(*) FROM gemini.trades) AS trades, (SELECT count(*) FROM gemini.trade_keys) AS keys;
+ROLLBACK;
+SELECT count(*) > 0 AS registry_back_after_rollback FROM gemini.trade_keys;

@@ -2,64 +2,61 @@
  * trades_sink.c
  *	  Batched, idempotent writes of trades into gemini.trades.
  *
- * A batch goes in as one statement over unnest(arrays): one plan per page
- * instead of 500, which is what keeps the pull near COPY speed.  (A
- * multi-array unnest() in FROM is parser syntax that only the bare name gets;
- * it is safe bare because every caller pins search_path.)  Prices and
- * amounts travel as text and are cast to numeric by numeric_in in SQL, so
- * they never pass through a double.
- *
  * A trade is stored once per (symbol, tid), whatever time each source
  * reports for it.  gemini.trades cannot enforce that itself (a unique key of
- * a partitioned table must hold the partition key, traded_at), so a batch
- * first claims its keys in gemini.trade_ids (ON CONFLICT DO NOTHING, which
- * also settles a race with a concurrent writer: the second one waits for
- * the first and claims nothing), then inserts into gemini.trades exactly the
- * trades it claimed, with a plain INSERT.  The batch is made unique by tid
- * here first (a snapshot and a live message can carry the same trade), so
- * neither statement sorts.  A trade already stored is left alone unless it
- * now comes back broken, the one change Gemini makes to a published trade;
- * that update finds the row through the time the registry recorded, not
- * the time this source reported.
+ * a partitioned table must hold the partition key, traded_at), so every
+ * stored trade has a key in the registry (trade_registry.c): a row of
+ * gemini.trade_ids, or a place in a row of gemini.trade_id_spans.  A trade
+ * already stored is left alone unless it now comes back broken, the one
+ * change Gemini makes to a published trade; that update finds the row
+ * through the time the registry recorded, not the time this source
+ * reported.  The batch is made unique by tid here first (a snapshot and a
+ * live message can carry the same trade), so nothing below sorts.
  *
  * Most batches hold only trades above every tid stored for the symbol: a
  * pull paging forward, the stream's live trades.  Nobody can hold their
  * keys, so there is nothing for ON CONFLICT to find, and they are written
- * the way COPY writes (bulk_insert.c), which costs about half as much.
- * Whether a batch is such a batch is decided under a per-symbol lock that
- * every writer of the symbol's trades takes: the direct writer takes it
- * exclusive (without waiting) and reads the highest tid in the registry
- * with a dirty snapshot (which also sees keys other transactions have
- * inserted and not committed yet); the INSERT ... ON CONFLICT writer takes
- * it shared while its claim runs.  So a key is either in the registry
- * before the direct writer looks (and the batch takes the ON CONFLICT
- * path), or it is claimed after the direct writer's keys are in the index
- * (and ON CONFLICT finds them, waiting for that transaction to end).  The
- * lock is held for one batch, never while waiting for anything, so it
- * cannot deadlock; a direct writer that finds it taken uses ON CONFLICT.
+ * the way COPY writes (bulk_insert.c), with one span row for the batch's
+ * keys; that costs about as much as COPY of the same rows.  Whether a batch
+ * is such a batch is decided under a per-symbol lock that every writer of
+ * the symbol's trades takes: the direct writer takes it exclusive (without
+ * waiting) and reads the highest tid of both registry tables with a dirty
+ * snapshot (which also sees keys other transactions have written and not
+ * committed yet), and writes its span before letting go.
+ *
+ * Other batches go through INSERT ... ON CONFLICT, holding the lock shared:
+ * first the spans are asked which of the batch's trades they hold (waiting
+ * for a span's writer to commit or roll back), then the rest claim their
+ * keys in gemini.trade_ids (ON CONFLICT DO NOTHING, which also settles a
+ * race with another claimer: the second one waits for the first and claims
+ * nothing), and exactly the claimed trades are inserted, with a plain
+ * INSERT.  So a key is either in the registry before the direct writer
+ * looks (and its batch takes this path), or it is looked for after the
+ * direct writer's span is there.  The lock is held for one batch, never
+ * while waiting for the network, so it cannot deadlock; a direct writer
+ * that finds it taken uses ON CONFLICT.
+ *
+ * A batch goes in as one statement over unnest(arrays): one plan per page
+ * instead of 500.  (A multi-array unnest() in FROM is parser syntax that
+ * only the bare name gets; it is safe bare because every caller pins
+ * search_path.)  Prices and amounts travel as text and are cast to numeric
+ * by numeric_in, in SQL or here, so they never pass through a double.
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/relscan.h"
-#include "access/table.h"
-#include "access/tableam.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
-#include "utils/snapmgr.h"
 
 #include "store/store.h"
 #include "store/bulk_insert.h"
+#include "store/trade_registry.h"
 #include "store/spi_util.h"
 
 /* lock class of the writers of a symbol's trades (locks.c), keyed by its hash */
@@ -105,9 +102,13 @@ static const char *break_sql =
 " WHERE t.symbol = $1 AND t.tid OPERATOR(pg_catalog.=) ANY ($2) AND t.traded_at OPERATOR(pg_catalog.=) ANY ($3)"
 "   AND t.tid = u.tid AND t.traded_at = u.ts AND NOT t.broken";
 
-/* Mark stored trades broken; tids[] holds the broken trades' tids (k of them). */
+/*
+ * Mark stored trades broken; tids[] holds the broken trades' tids (k of
+ * them).  Where gemini.trade_ids has no key, known_tids/known_ts (nknown)
+ * say where the spans store some of them.
+ */
 static int64
-mark_broken(Datum symbol, Datum *tids, int k)
+mark_broken(Datum symbol, Datum *tids, int k, const Datum *known_tids, const Datum *known_ts, int nknown)
 {
 	Oid			argtypes[3] = {TEXTOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID};
 	Datum		values[3];
@@ -120,10 +121,10 @@ mark_broken(Datum symbol, Datum *tids, int k)
 	if (SPI_execute_with_args(stored_at_sql, 2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "gemini_etl: reading gemini.trade_ids failed");
 	n = SPI_processed;
-	if (n == 0)
+	if (n + nknown == 0)
 		return 0;
-	stids = palloc(sizeof(Datum) * n);
-	sts = palloc(sizeof(Datum) * n);
+	stids = palloc(sizeof(Datum) * (n + nknown));
+	sts = palloc(sizeof(Datum) * (n + nknown));
 	for (uint64 i = 0; i < n; i++)
 	{
 		bool		isnull;
@@ -131,6 +132,12 @@ mark_broken(Datum symbol, Datum *tids, int k)
 		stids[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
 		sts[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
 	}
+	for (int i = 0; i < nknown; i++)
+	{
+		stids[n + i] = known_tids[i];
+		sts[n + i] = known_ts[i];
+	}
+	n += nknown;
 	values[1] = PointerGetDatum(construct_array(stids, (int) n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[2] = PointerGetDatum(construct_array(sts, (int) n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	if (SPI_execute_with_args(break_sql, 3, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
@@ -193,42 +200,6 @@ text_array_of(const StoreTrade **v, int n, size_t offset)
 	return spi_text_array(strs, n, sizeof(char *));
 }
 
-/*
- * The highest tid of the symbol in the registry, counting keys inserted by
- * transactions still in progress (a dirty snapshot): -1 when there is none.
- * One descent of the primary key from its right end.
- */
-static int64
-registry_max_tid(const char *symbol)
-{
-	Relation	reg = table_open(store_gemini_relid("trade_ids"), AccessShareLock);
-	Relation	idx = index_open(RelationGetPrimaryKeyIndex(reg), AccessShareLock);
-	SnapshotData dirty;
-	ScanKeyData key;
-	IndexScanDesc scan;
-	TupleTableSlot *slot = table_slot_create(reg, NULL);
-	int64		max = -1;
-
-	InitDirtySnapshot(dirty);
-	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[0],
-						   F_TEXTEQ, CStringGetTextDatum(symbol));
-	scan = index_beginscan(reg, idx, &dirty, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	if (index_getnext_slot(scan, BackwardScanDirection, slot))
-	{
-		bool		isnull;
-		Datum		d = slot_getattr(slot, get_attnum(RelationGetRelid(reg), "tid"), &isnull);
-
-		if (!isnull)
-			max = DatumGetInt64(d);
-	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(idx, NoLock);
-	table_close(reg, NoLock);
-	return max;
-}
-
 static uint32
 writers_key(const char *symbol)
 {
@@ -244,45 +215,30 @@ static bool
 store_trades_direct(const char *symbol, const char *source, int64 run_id,
 					const StoreTrade **v, int nu)
 {
-	static const BulkColumn id_cols[] = {
-		{"symbol", TEXTOID}, {"tid", INT8OID}, {"traded_at", TIMESTAMPTZOID}
-	};
 	static const BulkColumn trade_cols[] = {
 		{"symbol", TEXTOID}, {"tid", INT8OID}, {"traded_at", TIMESTAMPTZOID},
 		{"price", NUMERICOID}, {"amount", NUMERICOID}, {"side", TEXTOID}, {"broken", BOOLOID},
 		{"source", TEXTOID}, {"run_id", INT8OID}, {"ingested_at", TIMESTAMPTZOID}
 	};
 	uint32		lock_key = writers_key(symbol);
-	BulkInsert *ids;
-	BulkInsert *rows;
+	BulkInsert *rows = NULL;
 	Datum		values[10];
 	bool		isnull[10] = {0};
 
 	if (!store_private_lock_mode(TRADE_WRITERS_LOCK_CLASS, lock_key, ExclusiveLock, false))
 		return false;
+	/* the keys first: the span is written only if the rows can be */
 	if (v[0]->tid <= registry_max_tid(symbol) ||
-		(ids = bulk_insert_open(store_gemini_relid("trade_ids"), id_cols, lengthof(id_cols))) == NULL)
+		(rows = bulk_insert_open(store_gemini_relid("trades"), trade_cols, lengthof(trade_cols))) == NULL ||
+		!registry_write_span(symbol, v, nu))
 	{
-		store_private_unlock_mode(TRADE_WRITERS_LOCK_CLASS, lock_key, ExclusiveLock);
-		return false;
-	}
-	rows = bulk_insert_open(store_gemini_relid("trades"), trade_cols, lengthof(trade_cols));
-	if (rows == NULL)
-	{
-		bulk_insert_close(ids);
+		if (rows != NULL)
+			bulk_insert_close(rows);	/* holds no row yet: writes nothing */
 		store_private_unlock_mode(TRADE_WRITERS_LOCK_CLASS, lock_key, ExclusiveLock);
 		return false;
 	}
 
 	values[0] = CStringGetTextDatum(symbol);
-	for (int i = 0; i < nu; i++)
-	{
-		values[1] = Int64GetDatum(v[i]->tid);
-		values[2] = TimestampTzGetDatum(v[i]->traded_at);
-		bulk_insert_row(ids, values, NULL);
-	}
-	bulk_insert_close(ids);
-
 	values[7] = CStringGetTextDatum(source);
 	values[8] = Int64GetDatum(run_id);
 	isnull[8] = run_id <= 0;
@@ -324,6 +280,11 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 	int			nu;
 	int			nbroken = 0;
 	uint64		claimed;
+	bool	   *in_span;
+	TimestampTz *span_at;
+	Datum	   *known_tids = NULL;
+	Datum	   *known_ts = NULL;
+	int			nknown = 0;
 
 	if (n <= 0)
 		return;
@@ -340,25 +301,55 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 			stored[v[i] - trades] = true;
 		return;
 	}
-	tids = palloc(sizeof(Datum) * nu);
-	ts = palloc(sizeof(Datum) * nu);
-	broken = palloc(sizeof(Datum) * nu);
+	values[0] = CStringGetTextDatum(symbol);
+	for (int i = 0; i < nu; i++)
+		nbroken += v[i]->broken ? 1 : 0;
+	elog(DEBUG1, "gemini_etl: %d trades of %s written through INSERT ... ON CONFLICT", nu, symbol);
+
+	/*
+	 * Shared with other claims, excluding a direct writer's look (see the
+	 * header).  Trades a span holds are stored already: the claim is for
+	 * the others (whose keys can only be in gemini.trade_ids).
+	 */
+	store_private_lock_mode(TRADE_WRITERS_LOCK_CLASS, writers_key(symbol), ShareLock, true);
+	in_span = palloc(sizeof(bool) * nu);
+	span_at = palloc(sizeof(TimestampTz) * nu);
+	if (registry_spans_lookup(symbol, v, nu, in_span, span_at) > 0)
+	{
+		int			k = 0;
+
+		known_tids = palloc(sizeof(Datum) * nu);
+		known_ts = palloc(sizeof(Datum) * nu);
+		for (int i = 0; i < nu; i++)
+		{
+			if (!in_span[i])
+				v[k++] = v[i];
+			else if (v[i]->broken)
+			{
+				known_tids[nknown] = Int64GetDatum(v[i]->tid);
+				known_ts[nknown++] = TimestampTzGetDatum(span_at[i]);
+			}
+		}
+		nu = k;
+	}
+	tids = palloc(sizeof(Datum) * Max(nu, 1));
+	ts = palloc(sizeof(Datum) * Max(nu, 1));
+	broken = palloc(sizeof(Datum) * Max(nu, 1));
 	for (int i = 0; i < nu; i++)
 	{
 		tids[i] = Int64GetDatum(v[i]->tid);
 		ts[i] = TimestampTzGetDatum(v[i]->traded_at);
-		nbroken += v[i]->broken ? 1 : 0;
 	}
-	values[0] = CStringGetTextDatum(symbol);
-	values[1] = PointerGetDatum(construct_array(tids, nu, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[2] = PointerGetDatum(construct_array(ts, nu, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	elog(DEBUG1, "gemini_etl: %d trades of %s written through INSERT ... ON CONFLICT", nu, symbol);
-	/* shared with other claims, excluding a direct writer's look (see the header) */
-	store_private_lock_mode(TRADE_WRITERS_LOCK_CLASS, writers_key(symbol), ShareLock, true);
-	spi_exec_checked(spi_keep_plan(&claim_plan, claim_sql, 3, claim_types), values, NULL,
-					 SPI_OK_INSERT_RETURNING, "claiming trade ids");
+	claimed = 0;
+	if (nu > 0)
+	{
+		values[1] = PointerGetDatum(construct_array(tids, nu, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[2] = PointerGetDatum(construct_array(ts, nu, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		spi_exec_checked(spi_keep_plan(&claim_plan, claim_sql, 3, claim_types), values, NULL,
+						 SPI_OK_INSERT_RETURNING, "claiming trade ids");
+		claimed = SPI_processed;
+	}
 	store_private_unlock_mode(TRADE_WRITERS_LOCK_CLASS, writers_key(symbol), ShareLock);
-	claimed = SPI_processed;
 
 	/*
 	 * Usually every trade is new and the arrays serve as they are; otherwise
@@ -422,6 +413,6 @@ store_trades(const char *symbol, const char *source, int64 run_id,
 		for (int i = 0; i < n; i++)
 			if (trades[i].broken)
 				btids[k++] = Int64GetDatum(trades[i].tid);
-		*updated += mark_broken(values[0], btids, k);
+		*updated += mark_broken(values[0], btids, k, known_tids, known_ts, nknown);
 	}
 }

@@ -177,8 +177,13 @@ sub check_restored {
   ok(psql_at($c, $db, "SELECT max(run_id) FROM gemini.pulls") > $max_run, "$label: the new run_id follows the restored ones");
   is(psql_at($c, $db, "SELECT string_agg(default_rows::text, ',') FROM gemini.check_partitions()"), '0,0,0',
      "$label: DEFAULT partitions still empty");
+  is(psql_at($c, $db, "SELECT (SELECT count(*) FROM gemini.trade_keys WHERE symbol = 'DMPUSD')
+                             = (SELECT count(*) FROM gemini.trades WHERE symbol = 'DMPUSD')
+                          AND (SELECT count(*) FROM gemini.trade_id_spans WHERE symbol = 'DMPUSD') > 0"), 't',
+     "$label: the registry (spans of the direct writes included) holds one key per trade");
   # Re-pulling the restored trades from a time stores none of them again:
-  # the registry of stored trades (gemini.trade_ids) is restored too.
+  # the registry of stored trades (gemini.trade_ids, gemini.trade_id_spans)
+  # is restored too.
   my $again = eval { psql_at($c, $db, "SELECT gemini_pull_since('DMPUSD', '$day0 22:00+00')") } // (split /\n/, $@)[0];
   is($again, '0', "$label: a pull from a time before the restored trades stores nothing twice");
 }

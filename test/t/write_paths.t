@@ -11,7 +11,8 @@
 #     (keys at or below the highest stored tid: the ON CONFLICT path);
 #   - a pull holding trades it wrote directly (not committed yet) and a
 #     stream whose backfill claims the same trades at the same time: the
-#     claim waits for the pull and stores nothing twice;
+#     claim waits for the pull (whose keys are a span, not yet committed)
+#     and stores nothing twice;
 #   - book changes are written directly, and through INSERT when the table
 #     has a trigger;
 #   - a trigger made on today's partition while a stream writes there fires
@@ -58,8 +59,10 @@ sub check_truth {
   is(scalar(grep { !$want{$_} } keys %have), 0, "$label: nothing else is stored");
   is(psql("SELECT count(*) - count(DISTINCT tid) FROM gemini.trades WHERE symbol = '$sym'"), '0', "$label: each once");
   is(psql("SELECT count(*) FROM gemini.trades t WHERE symbol = '$sym'
-             AND NOT EXISTS (SELECT 1 FROM gemini.trade_ids k WHERE k.symbol = t.symbol AND k.tid = t.tid AND k.traded_at = t.traded_at)"),
+             AND NOT EXISTS (SELECT 1 FROM gemini.trade_keys k WHERE k.symbol = t.symbol AND k.tid = t.tid AND k.traded_at = t.traded_at)"),
      '0', "$label: each in the registry under its time");
+  is(psql("SELECT (SELECT count(*) FROM gemini.trade_keys WHERE symbol = '$sym') - (SELECT count(*) FROM gemini.trades WHERE symbol = '$sym')"),
+     '0', "$label: one key per trade, in one of the two registry tables");
 }
 
 # ---------------------------------------------------------------------------
@@ -160,8 +163,11 @@ wait_for('the stream stopped', "SELECT count(*) FROM pg_stat_activity WHERE back
 is(psql("SELECT count(*) - count(DISTINCT tid) FROM gemini.trades WHERE symbol = 'WPAUSD'"), '0', 'no trade stored twice');
 is(psql("SELECT count(*) FROM gemini.trades WHERE symbol = 'WPAUSD' AND source = 'rest'"), '3000', 'the 3000 REST trades once each');
 is(psql("SELECT count(*) FROM gemini.trades t WHERE symbol = 'WPAUSD'
-           AND NOT EXISTS (SELECT 1 FROM gemini.trade_ids k WHERE k.symbol = t.symbol AND k.tid = t.tid AND k.traded_at = t.traded_at)"),
+           AND NOT EXISTS (SELECT 1 FROM gemini.trade_keys k WHERE k.symbol = t.symbol AND k.tid = t.tid AND k.traded_at = t.traded_at)"),
    '0', 'each in the registry under its time');
+is(psql("SELECT (SELECT count(*) FROM gemini.trade_keys WHERE symbol = 'WPAUSD') - (SELECT count(*) FROM gemini.trades WHERE symbol = 'WPAUSD')"),
+   '0', 'one key per trade');
+is(psql("SELECT count(*) > 0 FROM gemini.trade_id_spans WHERE symbol = 'WPAUSD'"), 't', 'the held pull\'s keys are spans');
 
 # ---------------------------------------------------------------------------
 # 5. Book changes with a trigger on gemini.book_changes: through INSERT.
