@@ -82,13 +82,14 @@ SELECT count(*) AS trades_without_key FROM gemini.trades t
                     WHERE k.symbol = t.symbol AND k.tid = t.tid AND k.traded_at = t.traded_at);
 SELECT count(*) AS spans, bool_and(tid_lo = tids[1] AND tid_hi = tids[cardinality(tids)]) AS bounds_right
   FROM gemini.trade_id_spans WHERE symbol = 'IDMUSD';
--- Deleting trades written directly takes their keys out of their spans (a
--- span whose last key goes is deleted), and a pull stores exactly them again.
+-- Deleting a trade written directly moves the other keys of its span into
+-- gemini.trade_ids and drops the span; a pull stores exactly the deleted
+-- trades again.
 CREATE TEMP TABLE gone AS
 SELECT tid FROM gemini.trades WHERE symbol = 'IDMUSD' ORDER BY tid OFFSET 10 LIMIT 3;
 DELETE FROM gemini.trades WHERE symbol = 'IDMUSD' AND tid IN (SELECT tid FROM gone);
 SELECT count(*) AS keys_left_of_deleted FROM gemini.trade_keys WHERE symbol = 'IDMUSD' AND tid IN (SELECT tid FROM gone);
-SELECT count(*) AS keys FROM gemini.trade_keys WHERE symbol = 'IDMUSD';
+SELECT kept_in, count(*) AS keys FROM gemini.trade_keys WHERE symbol = 'IDMUSD' GROUP BY 1 ORDER BY 1;
 SELECT gemini_pull_since('IDMUSD', '2026-02-01') AS stored_after_delete;
 SELECT count(*) AS stored, count(DISTINCT tid) AS distinct_tids FROM gemini.trades WHERE symbol = 'IDMUSD';
 SELECT kept_in, count(*) FROM gemini.trade_keys WHERE symbol = 'IDMUSD' AND tid IN (SELECT tid FROM gone) GROUP BY 1;
