@@ -139,19 +139,19 @@ COMMENT ON VIEW gemini.trade_keys IS 'Every key of the registry of stored trades
 CREATE FUNCTION gemini.forget_trade_ids() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    spans_gone bigint;
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        DELETE FROM gemini.trade_ids k
-         WHERE k.symbol = OLD.symbol AND k.tid = OLD.tid AND k.traded_at = OLD.traded_at;
-        IF FOUND THEN
-            RETURN OLD;
-        END IF;
         -- In a span: the span's other keys move to trade_ids, a row each,
         -- and the span goes.  (Taking the one key out of the arrays would
         -- rewrite the whole span for every row of a large DELETE: 330 us a
         -- row; a key in trade_ids costs one index probe.)  The only span
         -- that can hold it is the first ending at or above it: spans do
-        -- not overlap.
+        -- not overlap.  The spans first, trade_ids after: if another
+        -- DELETE is moving this key's span, this statement waits for it
+        -- and finds the span gone, and the next statement (a new snapshot)
+        -- sees the key in trade_ids.
         WITH gone AS (
             DELETE FROM gemini.trade_id_spans s
              WHERE s.symbol = OLD.symbol
@@ -160,10 +160,16 @@ BEGIN
                AND s.tid_lo <= OLD.tid
                AND EXISTS (SELECT 1 FROM unnest(s.tids, s.traded_at) AS u(tid, ts)
                             WHERE u.tid = OLD.tid AND u.ts = OLD.traded_at)
-            RETURNING s.symbol, s.tids, s.traded_at)
-        INSERT INTO gemini.trade_ids (symbol, tid, traded_at)
-        SELECT g.symbol, u.tid, u.ts FROM gone g, unnest(g.tids, g.traded_at) AS u(tid, ts)
-         WHERE u.tid <> OLD.tid;
+            RETURNING s.symbol, s.tids, s.traded_at),
+        moved AS (
+            INSERT INTO gemini.trade_ids (symbol, tid, traded_at)
+            SELECT g.symbol, u.tid, u.ts FROM gone g, unnest(g.tids, g.traded_at) AS u(tid, ts)
+             WHERE u.tid <> OLD.tid)
+        SELECT count(*) INTO spans_gone FROM gone;
+        IF spans_gone = 0 THEN
+            DELETE FROM gemini.trade_ids k
+             WHERE k.symbol = OLD.symbol AND k.tid = OLD.tid AND k.traded_at = OLD.traded_at;
+        END IF;
         RETURN OLD;
     END IF;
     -- A TRUNCATE that names a registry table too still has it open, and a
@@ -187,7 +193,7 @@ CREATE FUNCTION gemini.forget_trade_keys(symbol text, tid_from bigint, tid_to bi
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    n bigint;
+    n bigint := 0;
     gone bigint;
     last_hi bigint;
     r record;
@@ -198,11 +204,10 @@ BEGIN
                   DETAIL = format('Got symbol %L, tid_from %s, tid_to %s.', symbol, tid_from, tid_to),
                   HINT = 'Give the first and the last tid to forget, both included.';
     END IF;
-    DELETE FROM gemini.trade_ids k
-     WHERE k.symbol = forget_trade_keys.symbol AND k.tid BETWEEN tid_from AND tid_to;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    -- spans do not overlap: the ones that can hold such tids end between
-    -- tid_from and the first span end at or above tid_to
+    -- The spans first, trade_ids after (as the delete trigger does): keys a
+    -- concurrent DELETE moves out of a span are in trade_ids by then.
+    -- Spans do not overlap: the ones that can hold such tids end between
+    -- tid_from and the first span end at or above tid_to.
     SELECT min(s.tid_hi) INTO last_hi FROM gemini.trade_id_spans s
      WHERE s.symbol = forget_trade_keys.symbol AND s.tid_hi >= tid_to;
     FOR r IN SELECT s.tid_hi, s.tids, s.traded_at FROM gemini.trade_id_spans s
@@ -216,16 +221,20 @@ BEGIN
             DELETE FROM gemini.trade_id_spans s
              WHERE s.symbol = forget_trade_keys.symbol AND s.tid_hi = r.tid_hi;
         ELSE
+            -- the bounds shrink to the keys kept: spans still do not overlap
             UPDATE gemini.trade_id_spans s
-               SET (tids, traded_at) =
-                   (SELECT array_agg(u.tid ORDER BY u.tid), array_agg(u.ts ORDER BY u.tid)
+               SET (tids, traded_at, tid_lo, tid_hi) =
+                   (SELECT array_agg(u.tid ORDER BY u.tid), array_agg(u.ts ORDER BY u.tid), min(u.tid), max(u.tid)
                       FROM unnest(r.tids, r.traded_at) AS u(tid, ts)
                      WHERE u.tid NOT BETWEEN tid_from AND tid_to)
              WHERE s.symbol = forget_trade_keys.symbol AND s.tid_hi = r.tid_hi;
         END IF;
         n := n + gone;
     END LOOP;
-    RETURN n;
+    DELETE FROM gemini.trade_ids k
+     WHERE k.symbol = forget_trade_keys.symbol AND k.tid BETWEEN tid_from AND tid_to;
+    GET DIAGNOSTICS gone = ROW_COUNT;
+    RETURN n + gone;
 END
 $$;
 REVOKE ALL ON FUNCTION gemini.forget_trade_keys(text, bigint, bigint) FROM PUBLIC;

@@ -112,6 +112,14 @@ BEGIN;
 SELECT gemini.forget_trade_keys('IDMUSD', min(tid), max(tid)) AS forgotten
   FROM (SELECT tid FROM gemini.trades WHERE symbol = 'IDMUSD' ORDER BY tid OFFSET 600 LIMIT 5) s;
 SELECT count(*) AS keys FROM gemini.trade_keys WHERE symbol = 'IDMUSD';
+SELECT bool_and(tid_lo = tids[1] AND tid_hi = tids[cardinality(tids)]) AS bounds_still_right
+  FROM gemini.trade_id_spans WHERE symbol = 'IDMUSD';
+-- the keys of the last 5 trades: the top of a span goes, its bounds shrink
+SELECT gemini.forget_trade_keys('IDMUSD', min(tid), max(tid)) AS forgotten
+  FROM (SELECT tid FROM gemini.trades WHERE symbol = 'IDMUSD' ORDER BY tid DESC LIMIT 5) s;
+SELECT bool_and(tid_lo = tids[1] AND tid_hi = tids[cardinality(tids)]) AS bounds_still_right,
+       max(tid_hi) = (SELECT tid FROM gemini.trades WHERE symbol = 'IDMUSD' ORDER BY tid DESC OFFSET 5 LIMIT 1) AS top_bound_shrunk
+  FROM gemini.trade_id_spans WHERE symbol = 'IDMUSD';
 ROLLBACK;
 SELECT gemini.forget_trade_keys('IDMUSD', 10, 5);
 

@@ -121,5 +121,14 @@ spi_xact_commit(MemoryContext back_to)
 Oid
 store_gemini_relid(const char *name)
 {
-	return get_relname_relid(name, get_namespace_oid("gemini", false));
+	Oid			relid = get_relname_relid(name, get_namespace_oid("gemini", false));
+
+	/* a library newer than the installed objects (same version, edited) */
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("gemini_etl: table gemini.%s does not exist", name),
+				 errdetail("The gemini_etl library loaded expects objects this installation of the extension does not have."),
+				 errhint("Reinstall the extension with the library's SQL script: DROP EXTENSION gemini_etl; CREATE EXTENSION gemini_etl; (dump your data first).")));
+	return relid;
 }

@@ -20,9 +20,12 @@
  *
  * Both reads use a dirty snapshot, which also sees rows of transactions
  * still in progress, as a unique index check does.  For the maximum that is
- * the point (a key being written counts).  The span lookup, which decides
- * that trades are stored already, must not trust a span that may still
- * roll back: it waits for its writer to end and looks again, as
+ * the point (a key being written counts); the spans are read before
+ * trade_ids because keys move only from a span to trade_ids (the delete
+ * trigger), so a key cannot slip between the two reads.  The span lookup,
+ * which decides that trades are stored already, must not trust a span that
+ * may still roll back or be moved: when one holds trades of the batch, it
+ * waits for that span's writer to end and looks again, as
  * check_exclusion_or_unique_constraint does in execIndexing.c.
  */
 #include "postgres.h"
@@ -41,6 +44,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "access/xact.h"
 
 #include "store/bulk_insert.h"
 #include "store/spi_util.h"
@@ -84,8 +88,15 @@ last_key_of(const char *table, const char *column, const char *symbol)
 int64
 registry_max_tid(const char *symbol)
 {
-	return Max(last_key_of("trade_ids", "tid", symbol),
-			   last_key_of("trade_id_spans", "tid_hi", symbol));
+	/*
+	 * The spans first: keys only ever move from a span to trade_ids (the
+	 * delete trigger, at its commit), so a key missed in the spans because
+	 * it moved meanwhile is in trade_ids by the time that is read.
+	 */
+	int64		spans_max = last_key_of("trade_id_spans", "tid_hi", symbol);
+	int64		ids_max = last_key_of("trade_ids", "tid", symbol);
+
+	return Max(spans_max, ids_max);
 }
 
 static int
@@ -104,14 +115,14 @@ match_span(const StoreTrade **v, int nu, int64 lo, int64 hi, ArrayType *tids_arr
 {
 	Datum	   *tids;
 	Datum	   *times;
-	bool	   *nulls;
 	int			ntids;
 	int			ntimes;
 	int64	   *keys;
 	int			n = 0;
 
-	deconstruct_array(tids_arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &tids, &nulls, &ntids);
-	deconstruct_array(at_arr, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &times, &nulls, &ntimes);
+	/* no null flags wanted: a NULL element is an error (22004) */
+	deconstruct_array(tids_arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &tids, NULL, &ntids);
+	deconstruct_array(at_arr, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &times, NULL, &ntimes);
 	if (ntids != ntimes)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -176,35 +187,66 @@ registry_spans_lookup(const char *symbol, const StoreTrade **v, int nu, bool *fo
 			bool		isnull;
 			int64		lo = DatumGetInt64(slot_getattr(slot, lo_att, &isnull));
 			int64		hi = DatumGetInt64(slot_getattr(slot, hi_att, &isnull));
+			Datum		tids_d;
+			Datum		at_d;
+			ArrayType  *tids_arr;
+			ArrayType  *at_arr;
+			int			hits;
+			/* set by the dirty snapshot for this tuple: its writer or deleter, if in progress */
+			TransactionId busy = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
 
 			/* spans come in tid order and do not overlap */
 			if (lo > v[nu - 1]->tid)
 				break;
-			/* written, or being changed, by a transaction still in progress */
-			xwait = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
-			if (TransactionIdIsValid(xwait))
+			tids_d = slot_getattr(slot, tids_att, &isnull);
+			at_d = slot_getattr(slot, at_att, &isnull);
+			tids_arr = DatumGetArrayTypeP(tids_d);
+			at_arr = DatumGetArrayTypeP(at_d);
+			hits = match_span(v, nu, lo, hi, tids_arr, at_arr, found, at);
+			/* detoasted copies: a scan over many spans frees as it goes */
+			if ((Pointer) tids_arr != DatumGetPointer(tids_d))
+				pfree(tids_arr);
+			if ((Pointer) at_arr != DatumGetPointer(at_d))
+				pfree(at_arr);
+			if (hits == 0)
+				continue;
+
+			/*
+			 * Written, or being changed, by a transaction still in progress:
+			 * it may yet roll back (or move these keys into trade_ids), so
+			 * wait for it and look again.  Only for a span that holds trades
+			 * of this batch: a stream's flush does not wait for a pull that
+			 * merely works in the same tid range.
+			 */
+			if (TransactionIdIsValid(busy))
 			{
+				xwait = busy;
 				wait_tid = slot->tts_tid;
 				break;
 			}
-			{
-				Datum		tids_d = slot_getattr(slot, tids_att, &isnull);
-				Datum		at_d = slot_getattr(slot, at_att, &isnull);
-				ArrayType  *tids_arr = DatumGetArrayTypeP(tids_d);
-				ArrayType  *at_arr = DatumGetArrayTypeP(at_d);
 
-				nfound += match_span(v, nu, lo, hi, tids_arr, at_arr, found, at);
-				/* detoasted copies: a scan over many spans frees as it goes */
-				if ((Pointer) tids_arr != DatumGetPointer(tids_d))
-					pfree(tids_arr);
-				if ((Pointer) at_arr != DatumGetPointer(at_d))
-					pfree(at_arr);
-			}
+			/*
+			 * Committed.  A transaction-snapshot caller (REPEATABLE READ)
+			 * that cannot see the span cannot see its trades either, and
+			 * would mark none of them broken: the same serialization
+			 * failure ON CONFLICT raises when it meets a key committed
+			 * after the snapshot.
+			 */
+			if (IsolationUsesXactSnapshot() &&
+				!table_tuple_satisfies_snapshot(rel, slot, GetTransactionSnapshot()))
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent update"),
+						 errdetail("Trades of %s in this batch were stored by a transaction that committed after this one took its snapshot.",
+								   symbol),
+						 errhint("Run the transaction again.")));
+			nfound += hits;
 		}
 		index_endscan(scan);
 		if (!TransactionIdIsValid(xwait))
 			break;
-		XactLockTableWait(xwait, rel, &wait_tid, XLTW_None);
+		ExecClearTuple(slot);	/* no buffer pin held while waiting */
+		XactLockTableWait(xwait, rel, &wait_tid, XLTW_InsertIndexUnique);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	index_close(idx, NoLock);
@@ -240,6 +282,8 @@ registry_write_span(const char *symbol, const StoreTrade **v, int nu)
 	values[4] = PointerGetDatum(construct_array(times, nu, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	bulk_insert_row(b, values, NULL);
 	bulk_insert_close(b);
+	pfree(DatumGetPointer(values[3]));
+	pfree(DatumGetPointer(values[4]));
 	pfree(tids);
 	pfree(times);
 	return true;

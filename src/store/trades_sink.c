@@ -33,8 +33,12 @@
  * INSERT.  So a key is either in the registry before the direct writer
  * looks (and its batch takes this path), or it is looked for after the
  * direct writer's span is there.  The lock is held for one batch, never
- * while waiting for the network, so it cannot deadlock; a direct writer
- * that finds it taken uses ON CONFLICT.
+ * while waiting for the network.  It cannot close a deadlock: the exclusive
+ * mode is only ever tried, never waited for, and the shared mode waits only
+ * behind a direct writer's batch, which waits for nobody (its keys cannot
+ * conflict); a claimer may wait for another transaction while holding it
+ * shared, as ON CONFLICT waits, and the deadlock detector sees those waits.
+ * A direct writer that finds the lock taken uses ON CONFLICT.
  *
  * A batch goes in as one statement over unnest(arrays): one plan per page
  * instead of 500.  (A multi-array unnest() in FROM is parser syntax that

@@ -16,7 +16,11 @@
 #   - book changes are written directly, and through INSERT when the table
 #     has a trigger;
 #   - a trigger made on today's partition while a stream writes there fires
-#     for every trade the stream stores afterwards.
+#     for every trade the stream stores afterwards;
+#   - two transactions deleting trades of the same span at once leave no
+#     key behind (the second waits for the first's move of the span);
+#   - a REPEATABLE READ pull meeting a span committed after its snapshot
+#     fails with a serialization failure.
 # Needs REPLAY_URL. Runs as root: the cluster runs as the postgres user.
 use strict;
 use warnings;
@@ -209,6 +213,54 @@ is(psql("SELECT count(*) FROM gemini.trades t WHERE symbol = 'WPBUSD' AND source
    '0', 'every trade the stream stored after the trigger was made fired it');
 is(psql("SELECT count(*) - count(DISTINCT tid) FROM gemini.trades WHERE symbol = 'WPBUSD'"), '0', 'no trade stored twice');
 psql("DROP TRIGGER note_live ON $today");
+
+# ---------------------------------------------------------------------------
+# 7. Two transactions delete trades whose keys are in the same span: the
+#    first moves the span's other keys into gemini.trade_ids (uncommitted),
+#    the second waits for it and then finds its key there.  Neither key may
+#    stay behind, and a pull then stores both trades again, once each.
+# ---------------------------------------------------------------------------
+psql("DELETE FROM gemini.trades WHERE symbol = 'WPAUSD'; DELETE FROM gemini.watermarks WHERE symbol = 'WPAUSD'");
+my $wpa_total = scalar(grep { /^\d/ } split /\n/, admin('GET', '/t/wp/truth/WPAUSD?format=csv'));
+is(psql("SELECT gemini_pull_since('WPAUSD', '2026-03-01 00:00+00')"), $wpa_total, "a new pull of WPAUSD stores all $wpa_total trades of the server");
+my ($t1, $t2) = split /\n/, psql("SELECT k.tid FROM gemini.trade_id_spans s, unnest(s.tids) AS k(tid)
+                                    WHERE s.symbol = 'WPAUSD' AND s.tid_hi = (SELECT min(tid_hi) FROM gemini.trade_id_spans WHERE symbol = 'WPAUSD')
+                                    ORDER BY k.tid OFFSET 20 LIMIT 2");
+ok($t1 && $t2, "two trades of one span: $t1 and $t2");
+my $first = "$c->{dir}/del1.out";
+system("psql -X -A -t -q " . $c->conn_args . " -d postgres -c "
+       . GeminiTAP::shell_quote("BEGIN; DELETE FROM gemini.trades WHERE symbol = 'WPAUSD' AND tid = $t1; SELECT pg_sleep(4); COMMIT;")
+       . " >$first 2>&1 &");
+wait_for('the first DELETE holds the moved span', "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN; DELETE FROM gemini.trades%' AND wait_event = 'PgSleep'", '1', 20);
+# blocks until the first commits (it meets the span the first deleted)
+psql("DELETE FROM gemini.trades WHERE symbol = 'WPAUSD' AND tid = $t2");
+wait_for('the first DELETE committed', "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN; DELETE FROM gemini.trades%'", '0', 30);
+is(psql("SELECT count(*) FROM gemini.trade_keys WHERE symbol = 'WPAUSD' AND tid IN ($t1, $t2)"), '0', 'neither deleted trade kept its key');
+is(psql("SELECT (SELECT count(*) FROM gemini.trade_keys WHERE symbol = 'WPAUSD') - (SELECT count(*) FROM gemini.trades WHERE symbol = 'WPAUSD')"),
+   '0', 'one key per remaining trade');
+is(psql("SELECT gemini_pull_since('WPAUSD', '2026-03-01 00:00+00')"), '2', 'a re-pull stores exactly the two deleted trades');
+check_truth('WPAUSD', 'after two concurrent deletes in one span');
+
+# ---------------------------------------------------------------------------
+# 8. A REPEATABLE READ transaction pulls trades another transaction stored
+#    (directly, so their keys are a span) after its snapshot: a
+#    serialization failure, as ON CONFLICT raises for a key it cannot see,
+#    not a silent skip.
+# ---------------------------------------------------------------------------
+psql("DELETE FROM gemini.trades WHERE symbol = 'WPBUSD'; DELETE FROM gemini.watermarks WHERE symbol = 'WPBUSD'");
+my $wpb_total = scalar(grep { /^\d/ } split /\n/, admin('GET', '/t/wp/truth/WPBUSD?format=csv'));
+my $rr = "$c->{dir}/rr.out";
+system("psql -X -A -t -q " . $c->conn_args . " -d postgres -c "
+       . GeminiTAP::shell_quote("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM gemini.trades; SELECT pg_sleep(3); SELECT gemini_pull_since('WPBUSD', '2026-03-02 00:00+00'); COMMIT;")
+       . " >$rr 2>&1 &");
+wait_for('the REPEATABLE READ transaction has its snapshot', "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN ISOLATION LEVEL REPEATABLE READ%' AND wait_event = 'PgSleep'", '1', 20);
+is(psql("SELECT gemini_pull_since('WPBUSD', '2026-03-02 00:00+00')"), $wpb_total, "another session pulls all $wpb_total trades of WPBUSD meanwhile");
+wait_for('the REPEATABLE READ transaction ended', "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN ISOLATION LEVEL REPEATABLE READ%'", '0', 30);
+{
+  open(my $fh, '<', $rr); local $/; my $o = <$fh> // '';
+  like($o, qr/could not serialize access due to concurrent update/, 'its pull fails with a serialization failure') or diag($o);
+}
+is(psql("SELECT count(*) || ' ' || count(DISTINCT tid) FROM gemini.trades WHERE symbol = 'WPBUSD'"), "$wpb_total $wpb_total", 'each trade stored once');
 
 $c->pg_ctl('-m fast stop');
 done_testing();
