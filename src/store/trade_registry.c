@@ -99,16 +99,10 @@ registry_max_tid(const char *symbol)
 	return Max(spans_max, ids_max);
 }
 
-static int
-cmp_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* Mark the trades of v that the span (tids ascending, times at) holds. */
+/*
+ * Mark the trades of v that the span (tids ascending, times at) holds.
+ * Both lists are in tid order, so one merge walk finds them.
+ */
 static int
 match_span(const StoreTrade **v, int nu, int64 lo, int64 hi, ArrayType *tids_arr, ArrayType *at_arr,
 		   bool *found, TimestampTz *at)
@@ -117,8 +111,8 @@ match_span(const StoreTrade **v, int nu, int64 lo, int64 hi, ArrayType *tids_arr
 	Datum	   *times;
 	int			ntids;
 	int			ntimes;
-	int64	   *keys;
 	int			n = 0;
+	int			j = 0;
 
 	/* no null flags wanted: a NULL element is an error (22004) */
 	deconstruct_array(tids_arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &tids, NULL, &ntids);
@@ -128,24 +122,21 @@ match_span(const StoreTrade **v, int nu, int64 lo, int64 hi, ArrayType *tids_arr
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("a row of gemini.trade_id_spans has %d tids and %d times", ntids, ntimes),
 				 errhint("The table's check constraint forbids this; was it altered?")));
-	keys = palloc(sizeof(int64) * Max(ntids, 1));
-	for (int j = 0; j < ntids; j++)
-		keys[j] = DatumGetInt64(tids[j]);
-	for (int i = 0; i < nu; i++)
+	for (int i = 0; i < nu && v[i]->tid <= hi; i++)
 	{
-		int64	   *hit;
-
-		if (v[i]->tid < lo || v[i]->tid > hi || found[i])
+		if (v[i]->tid < lo || found[i])
 			continue;
-		hit = bsearch(&v[i]->tid, keys, ntids, sizeof(int64), cmp_int64);
-		if (hit != NULL)
+		while (j < ntids && DatumGetInt64(tids[j]) < v[i]->tid)
+			j++;
+		if (j == ntids)
+			break;
+		if (DatumGetInt64(tids[j]) == v[i]->tid)
 		{
 			found[i] = true;
-			at[i] = DatumGetTimestampTz(times[hit - keys]);
+			at[i] = DatumGetTimestampTz(times[j]);
 			n++;
 		}
 	}
-	pfree(keys);
 	pfree(tids);
 	pfree(times);
 	return n;

@@ -2,7 +2,7 @@
  * trade_registry.h
  *	  The registry of stored trades' keys, gemini.trade_ids (a row per
  *	  trade) and gemini.trade_id_spans (a row per batch written directly):
- *	  the reads the trades sink makes of it (trade_registry.c).
+ *	  what the trades sink reads and writes of it (trade_registry.c).
  */
 #ifndef GEMINI_TRADE_REGISTRY_H
 #define GEMINI_TRADE_REGISTRY_H
@@ -18,8 +18,10 @@ extern int64 registry_max_tid(const char *symbol);
 /*
  * Which of the trades v[0..nu-1] (sorted by tid, each once) the symbol's
  * spans hold: found[i] is set and at[i] is the time the trade is stored
- * under.  Waits for a transaction still writing an overlapping span, so
- * the answer is about committed keys (and this transaction's own).  The
+ * under.  Waits for a transaction still writing (or moving) a span that
+ * holds trades of the batch, so the answer is about committed keys (and
+ * this transaction's own); a REPEATABLE READ caller that cannot see such a
+ * span gets a serialization failure (40001).  The
  * caller holds the symbol's writers lock in share mode, so no span can
  * appear meanwhile.  Returns how many were found.
  */
